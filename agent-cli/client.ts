@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// A gRPC client for the agent's own socket, with the caller's token attached
+// to every call.
+import * as grpc from '@grpc/grpc-js'
+import fs from 'node:fs'
+import path from 'node:path'
+import { agentPackage, loadDefinition } from '../daemon/grpc/proto'
+
+export const DEFAULT_STATE_DIR = '.z3bra'
+
+export interface Endpoint {
+  socket: string
+  tokenFile: string
+}
+
+export function resolveEndpoint(opts: { socket?: string; tokenFile?: string }): Endpoint {
+  const socket = opts.socket ?? process.env.Z3BRA_SOCKET ?? path.join(DEFAULT_STATE_DIR, 'agent.sock')
+  const tokenFile = opts.tokenFile ?? process.env.Z3BRA_TOKEN_FILE ?? path.join(DEFAULT_STATE_DIR, 'admin.token')
+  return { socket: path.resolve(socket), tokenFile: path.resolve(tokenFile) }
+}
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message)
+  }
+}
+
+export interface Clients {
+  jobs: grpc.Client & Record<string, any>
+  host: grpc.Client & Record<string, any>
+  md: grpc.Metadata
+  close(): void
+}
+
+export function connect(ep: Endpoint): Clients {
+  let token: string
+  try {
+    token = fs.readFileSync(ep.tokenFile, 'utf8').trim()
+  } catch (err) {
+    throw new CliError(
+      `cannot read the token file ${ep.tokenFile} (${(err as NodeJS.ErrnoException).code}); is the daemon started here? (use --token-file or Z3BRA_TOKEN_FILE)`,
+    )
+  }
+  if (!fs.existsSync(ep.socket)) {
+    throw new CliError(`no agent socket at ${ep.socket}; start the daemon with \`npm start\` (or use --socket or Z3BRA_SOCKET)`)
+  }
+  const pkg = agentPackage(loadDefinition())
+  const address = `unix://${ep.socket}`
+  const creds = grpc.credentials.createInsecure()
+  const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }
+  const jobs = new pkg.JobService(address, creds, options) as Clients['jobs']
+  const host = new pkg.HostService(address, creds, options) as Clients['host']
+  const md = new grpc.Metadata()
+  md.set('authorization', `Bearer ${token}`)
+  return {
+    jobs,
+    host,
+    md,
+    close() {
+      jobs.close()
+      host.close()
+    },
+  }
+}
+
+/** Promisified unary call that turns a gRPC status into a CliError. */
+export function call<T>(client: Record<string, any>, method: string, req: unknown, md: grpc.Metadata): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method](req, md, { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) => {
+      if (err) reject(statusError(err))
+      else resolve(res)
+    })
+  })
+}
+
+export function statusError(err: grpc.ServiceError): CliError {
+  const name = grpc.status[err.code] ?? String(err.code)
+  const code = err.metadata?.get('z3bra-error-code')[0]
+  return new CliError(`${err.details || err.message} (${name}${code ? `, ${code}` : ''})`)
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// Wire messages to the CLI's two outputs: JSON (a stable contract, see
+// docs/cli.md) and text for people, laid out like `systemctl status`.
+
+type Msg = Record<string, any>
+
+export function isoTime(ts: Msg | null | undefined): string | null {
+  if (!ts) return null
+  return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString()
+}
+
+export function jobJson(j: Msg): Msg {
+  return {
+    job_id: j.job_id,
+    name: j.name,
+    state: j.state,
+    backend: j.backend,
+    tenant_id: j.tenant_id,
+    submitted_by: j.submitted_by,
+    client_request_id: j.client_request_id,
+    format: j.format,
+    num_qubits: j.num_qubits,
+    num_clbits: j.num_clbits,
+    gate_count: j.gate_count,
+    shots: j.shots,
+    seed: j.seed,
+    probabilities: j.probabilities,
+    priority: j.priority,
+    attempts: j.attempts,
+    memory_bytes: Number(j.memory_bytes),
+    cpus: j.cpus,
+    created_at: isoTime(j.created_at),
+    started_at: isoTime(j.started_at),
+    finished_at: isoTime(j.finished_at),
+    error: j.error || null,
+  }
+}
+
+export function resultJson(r: Msg): Msg {
+  const counts: Record<string, number> = {}
+  for (const [k, v] of Object.entries(r.counts as Record<string, string>)) counts[k] = Number(v)
+  const s = r.stats ?? {}
+  return {
+    counts,
+    probabilities: r.probabilities_json ? JSON.parse(r.probabilities_json) : null,
+    stats: {
+      gates: Number(s.gates),
+      ops: Number(s.ops),
+      apply_seconds: s.apply_seconds,
+      wall_seconds: s.wall_seconds,
+      peak_rss_bytes: Number(s.peak_rss_bytes),
+      threads: s.threads,
+      precision: s.precision,
+    },
+    reproducibility: r.reproducibility,
+  }
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+}
+
+export function duration(seconds: number): string {
+  const s = Math.floor(seconds)
+  const d = Math.floor(s / 86400)
+  const h = Math.floor((s % 86400) / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const parts = [d && `${d}d`, (d || h) && `${h}h`, (d || h || m) && `${m}min`, `${s % 60}s`].filter(Boolean)
+  return parts.join(' ')
+}
+
+const DOT: Record<string, string> = { QUEUED: '○', RUNNING: '●', SUCCEEDED: '✓', FAILED: '×', CANCELLED: '-' }
+
+export function statusText(st: Msg): string {
+  const busy = (st.cpus as Msg[]).filter((c) => c.state === 'busy')
+  const free = (st.cpus as Msg[]).filter((c) => c.state === 'free')
+  const byState = st.jobs_by_state as Record<string, string>
+  const limit = Number(st.memory_limit_bytes)
+  const maxQubits = Math.floor(Math.log2(limit / 16))
+  const lines = [
+    `● z3bra-agentd - Z3BRA host agent on ${st.hostname}`,
+    `     State: ${st.state}`,
+    `   Version: ${st.version}${st.git_commit ? ` (commit ${String(st.git_commit).slice(0, 12)})` : ''}`,
+    `    Uptime: ${duration(st.uptime_seconds)} (since ${isoTime(st.started_at)})`,
+    `       PID: ${st.pid}`,
+    `    Socket: ${st.socket_path}`,
+    `     Store: ${st.state_dir}`,
+    `    Kernel: ${st.kernel}`,
+    `      CPUs: ${st.cpus_online} online, ${busy.length} busy, ${free.length} free`,
+    ...busy.map((c) => `            cpu${c.cpu}: job ${c.job_id}`),
+    `    Memory: ${bytes(Number(st.memory_available_bytes))} available of ${bytes(Number(st.memory_total_bytes))}; statevector limit ${bytes(limit)} (${maxQubits} qubits)`,
+    `     Queue: ${st.queue_depth} queued, ${st.running_jobs} running`,
+    `      Jobs: ${byState.SUCCEEDED ?? 0} succeeded, ${byState.FAILED ?? 0} failed, ${byState.CANCELLED ?? 0} cancelled`,
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export function jobText(j: Msg): string {
+  const rows: [string, string | number | null][] = [
+    ['State', j.state + (j.error ? ` (${j.error})` : '')],
+    ['Name', j.name || null],
+    ['Backend', j.backend],
+    ['Tenant', `${j.tenant_id} (by ${j.submitted_by})`],
+    ['Circuit', `${j.format}, ${j.num_qubits} qubits, ${j.num_clbits} clbits, ${j.gate_count} gates`],
+    ['Shots', `${j.shots}${j.probabilities ? ' + exact probabilities' : ''}, seed ${j.seed}`],
+    ['Memory', bytes(Number(j.memory_bytes))],
+    ['CPUs', j.cpus.length ? j.cpus.join(',') : null],
+    ['Attempts', j.attempts],
+    ['Created', isoTime(j.created_at)],
+    ['Started', isoTime(j.started_at)],
+    ['Finished', isoTime(j.finished_at)],
+    ['Request', j.client_request_id || null],
+  ]
+  const out = [`${DOT[j.state] ?? '?'} job ${j.job_id}`]
+  for (const [k, v] of rows) if (v !== null && v !== '') out.push(`${k.padStart(10)}: ${v}`)
+  return out.join('\n') + '\n'
+}
+
+export function jobsTable(jobs: Msg[]): string {
+  const head = ['JOB', 'STATE', 'QUBITS', 'SHOTS', 'CREATED', 'NAME']
+  const rows = jobs.map((j) => [j.job_id, j.state, String(j.num_qubits), String(j.shots), isoTime(j.created_at) ?? '', j.name])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  return [line(head), ...rows.map(line)].join('\n') + '\n'
+}
+
+export function resultText(jobId: string, r: Msg): string {
+  const out = [`result of job ${jobId}`]
+  const counts = Object.entries(r.counts as Record<string, number>).sort((a, b) => b[1] - a[1])
+  const total = counts.reduce((s, [, n]) => s + n, 0)
+  if (counts.length) {
+    out.push(`  counts (${total} shots, ${counts.length} outcomes):`)
+    const shown = counts.slice(0, 32)
+    const w = Math.max(...shown.map(([k]) => k.length))
+    for (const [k, n] of shown) out.push(`    ${k.padEnd(w)}  ${String(n).padStart(8)}  ${((100 * n) / total).toFixed(2)}%`)
+    if (counts.length > shown.length) out.push(`    ... ${counts.length - shown.length} more (use --json)`)
+  }
+  if (r.probabilities) {
+    const p = r.probabilities
+    const dist = (p.probabilities ?? p.top) as Record<string, number>
+    out.push(`  probabilities (${p.outcomes} outcomes${p.top ? ', 64 most likely shown' : ''}):`)
+    const entries = Object.entries(dist).sort((a, b) => b[1] - a[1]).slice(0, 32)
+    for (const [k, v] of entries) out.push(`    ${k}  ${v.toPrecision(12)}`)
+  }
+  const s = r.stats
+  out.push(`  stats: ${s.gates} gates, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
+  const rep = r.reproducibility
+  out.push(`  ran on CPUs ${rep.cpus.join(',')} with ${rep.simulator} (${rep.simd}), seed ${rep.seed}`)
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// The local backend: one `z3bra-sim` process per job. The runner is spawned
+// waiting on its standard input; the daemon pins it, reads the placement back
+// from /proc, and only then hands it the circuit, so no work happens on a CPU
+// the job was not given. A crash, cancel or timeout kills that process only.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { setAffinity } from '../native'
+import { readPlacement, formatCpuList, type Placement } from './proc'
+
+const STDERR_KEEP_BYTES = 16 * 1024
+
+export interface RunnerOutput {
+  counts?: Record<string, number>
+  probabilities?: Record<string, unknown>
+  stats: {
+    gates: number
+    ops: number
+    apply_seconds: number
+    wall_seconds: number
+    peak_rss_bytes: number
+    threads: number
+    precision: string
+  }
+  cpus: number[]
+  thread_cpus: number[]
+  mems: string
+  build: { simulator: string; compiler: string; flags: string; simd: string }
+  seed: string
+}
+
+export type RunEnd =
+  | { kind: 'ok'; output: RunnerOutput }
+  | { kind: 'failed'; message: string }
+  | { kind: 'killed'; signal: string }
+
+export class RunnerError extends Error {}
+
+/** One runner process, from spawn to exit. */
+export class LocalRun {
+  readonly child: ChildProcessWithoutNullStreams
+  private stdout: Buffer[] = []
+  private stderr = ''
+  private readonly ended: Promise<RunEnd>
+
+  constructor(runnerPath: string) {
+    this.child = spawn(runnerPath, [], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child.stdout.on('data', (b: Buffer) => this.stdout.push(b))
+    this.child.stderr.on('data', (b: Buffer) => {
+      if (this.stderr.length < STDERR_KEEP_BYTES) this.stderr += b.toString('utf8')
+    })
+    // A runner that dies before reading its input must not crash the daemon
+    // with EPIPE.
+    this.child.stdin.on('error', () => {})
+    this.ended = new Promise((resolve) => {
+      this.child.on('error', (err) => resolve({ kind: 'failed', message: `cannot start the runner: ${err.message}` }))
+      this.child.on('close', (code, signal) => resolve(this.interpret(code, signal)))
+    })
+  }
+
+  /** Resolves once the process exists (it then waits on stdin). */
+  spawned(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.child.pid !== undefined) return resolve(this.child.pid)
+      this.child.once('spawn', () => resolve(this.child.pid!))
+      this.child.once('error', reject)
+    })
+  }
+
+  /** Pins the waiting runner to `cpus` and returns what /proc says. */
+  pin(cpus: number[]): Placement {
+    const pid = this.child.pid
+    if (pid === undefined) throw new RunnerError('the runner has no pid')
+    setAffinity(pid, cpus)
+    const placed = readPlacement(pid)
+    if (formatCpuList(placed.cpus) !== formatCpuList(cpus)) {
+      throw new RunnerError(
+        `runner ${pid} was pinned to CPUs ${formatCpuList(cpus)} but /proc reads ${formatCpuList(placed.cpus)}`,
+      )
+    }
+    return placed
+  }
+
+  /** Hands the runner its input; it starts computing when it has read it all. */
+  feed(input: string): void {
+    this.child.stdin.end(input)
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal)
+  }
+
+  wait(): Promise<RunEnd> {
+    return this.ended
+  }
+
+  private interpret(code: number | null, signal: NodeJS.Signals | null): RunEnd {
+    if (signal) return { kind: 'killed', signal }
+    const text = Buffer.concat(this.stdout).toString('utf8')
+    let doc: unknown
+    try {
+      doc = JSON.parse(text)
+    } catch {
+      const why = this.stderr.trim() || `no output, exit code ${code}`
+      return { kind: 'failed', message: `the runner failed: ${why}` }
+    }
+    const err = (doc as { error?: { code?: string; message?: string } }).error
+    if (code !== 0 || err) {
+      return { kind: 'failed', message: `the runner refused the job (${err?.code ?? `exit ${code}`}): ${err?.message ?? this.stderr.trim()}` }
+    }
+    return { kind: 'ok', output: doc as RunnerOutput }
+  }
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon's configuration: embedded defaults, then an optional JSON file,
+// then command-line flags. Validated once at start-up and frozen; every
+// problem found is reported together.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 30_000
+const DEFAULT_MEMORY_FRACTION = 0.8
+
+const configSchema = z
+  .object({
+    stateDir: z.string().min(1),
+    socket: z.string().min(1).optional(),
+    adminTokenFile: z.string().min(1).optional(),
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
+      .optional(),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_SHUTDOWN_GRACE_MS),
+    /** Largest statevector admitted, bytes; unset: a fraction of MemAvailable at start. */
+    memoryLimitBytes: z.number().int().positive().optional(),
+    memoryLimitFraction: z.number().gt(0).max(1).default(DEFAULT_MEMORY_FRACTION),
+    limits: z
+      .object({
+        maxQubits: z.number().int().min(1).max(40).default(34),
+        maxShots: z.number().int().min(1).max(100_000_000).default(1_000_000),
+        maxSourceBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+        maxOps: z.number().int().min(1).max(50_000_000).default(5_000_000),
+      })
+      .strict()
+      .default({ maxQubits: 34, maxShots: 1_000_000, maxSourceBytes: 4 * 1024 * 1024, maxOps: 5_000_000 }),
+    /** CPUs jobs may run on; unset: every CPU in the daemon's own affinity mask. */
+    cpus: z.array(z.number().int().min(0).max(4095)).min(1).optional(),
+    /** Path of the runner executable; unset: the one built by binding.gyp. */
+    runnerPath: z.string().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.listen && !(c.tlsCert && c.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], message: 'TCP listening needs tlsCert and tlsKey' })
+    }
+    if (!c.listen && (c.tlsCert || c.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'tlsCert and tlsKey are used only with listen' })
+    }
+  })
+
+export type ConfigInput = z.input<typeof configSchema>
+export type Config = Readonly<
+  z.output<typeof configSchema> & { socket: string; adminTokenFile: string; dbFile: string; lockFile: string }
+>
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Merges the file (if any) under the flags, validates, resolves paths. */
+export function loadConfig(flags: Partial<ConfigInput> & { config?: string }, cwd = process.cwd()): Config {
+  let fromFile: Record<string, unknown> = {}
+  if (flags.config) {
+    let text: string
+    try {
+      text = fs.readFileSync(flags.config, 'utf8')
+    } catch (err) {
+      throw new ConfigError([`cannot read config file ${flags.config}: ${(err as Error).message}`])
+    }
+    try {
+      fromFile = JSON.parse(text)
+    } catch (err) {
+      throw new ConfigError([`config file ${flags.config} is not valid JSON: ${(err as Error).message}`])
+    }
+  }
+  const { config: _ignored, ...rest } = flags
+  const merged: Record<string, unknown> = { stateDir: '.z3bra', ...fromFile }
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) merged[k] = v
+  const parsed = configSchema.safeParse(merged)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))
+  }
+  const c = parsed.data
+  const stateDir = path.resolve(cwd, c.stateDir)
+  return Object.freeze({
+    ...c,
+    stateDir,
+    socket: path.resolve(cwd, c.socket ?? path.join(stateDir, 'agent.sock')),
+    adminTokenFile: path.resolve(cwd, c.adminTokenFile ?? path.join(stateDir, 'admin.token')),
+    dbFile: path.join(stateDir, 'agent.db'),
+    lockFile: path.join(stateDir, 'agent.lock'),
+  })
+}
+
+/** MemAvailable from /proc/meminfo, bytes; os.freemem() where it is missing. */
+export function memAvailableBytes(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
+    if (m) return Number(m[1]) * 1024
+  } catch {
+    // Not Linux, or /proc is hidden: fall through.
+  }
+  return os.freemem()
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// JobService: adapts wire requests to the JobManager.
+import type * as grpc from '@grpc/grpc-js'
+import { AgentError } from '../errors'
+import type { JobManager } from '../jobs/manager'
+import { JOB_STATES, TERMINAL_STATES, type JobRow, type JobState } from '../store/jobs'
+import { jobMessage, resultMessage, timestamp } from './convert'
+import { serverStream, unary, type HandlerContext } from './handlers'
+
+type Req = Record<string, any>
+
+export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedServiceImplementation {
+  return {
+    SubmitJob: unary<Req, unknown>(ctx, 'SubmitJob', (p, r) => {
+      const out = jobs.submit(p, {
+        source: r.source,
+        format: r.format,
+        shots: r.shots,
+        seed: r.seed ?? undefined,
+        probabilities: r.probabilities,
+        backend: r.backend,
+        clientRequestId: r.client_request_id,
+        name: r.name,
+        priority: r.priority,
+      })
+      return { job: jobMessage(out.job), existing: out.existing }
+    }),
+
+    GetJob: unary<Req, unknown>(ctx, 'GetJob', (p, r) => jobMessage(jobs.get(p, r.job_id))),
+
+    ListJobs: unary<Req, unknown>(ctx, 'ListJobs', (p, r) => {
+      const states = (r.states as string[]).map((s) => {
+        if (!(JOB_STATES as readonly string[]).includes(s)) {
+          throw new AgentError('Z3_INVALID_ARGUMENT', `states holds "${s}", which is not a job state.`)
+        }
+        return s as JobState
+      })
+      const page = jobs.list(p, r.page_size, r.page_token, states)
+      return { jobs: page.jobs.map(jobMessage), next_page_token: page.next }
+    }),
+
+    CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) => jobMessage(jobs.cancel(p, r.job_id, r.reason))),
+
+    GetJobResult: unary<Req, unknown>(ctx, 'GetJobResult', (p, r) => resultMessage(r.job_id, jobs.result(p, r.job_id))),
+
+    WatchJob: serverStream<Req, unknown>(ctx, 'WatchJob', (p, call) => {
+      const id = call.request.job_id
+      const event = (j: JobRow, message: string) => ({
+        job_id: j.id,
+        state: j.state,
+        time: timestamp(Date.now()),
+        message,
+        job: jobMessage(j),
+      })
+      // Subscribe before reading the current state, so no transition falls
+      // between the two.
+      let lastState: string | undefined
+      const onJob = (j: JobRow) => {
+        if (j.id !== id) return
+        if (j.state === lastState) return
+        lastState = j.state
+        call.write(event(j, ''))
+        if (TERMINAL_STATES.has(j.state)) finish()
+      }
+      const finish = () => {
+        jobs.off('job', onJob)
+        call.end()
+      }
+      jobs.on('job', onJob)
+      call.on('cancelled', () => jobs.off('job', onJob))
+      let current: JobRow
+      try {
+        current = jobs.get(p, id)
+      } catch (err) {
+        jobs.off('job', onJob)
+        throw err
+      }
+      onJob(current)
+    }),
+  }
+}

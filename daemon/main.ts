@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
+// z3bra-agentd: the host daemon. Runs in the foreground; under systemd it
+// speaks the notify protocol (READY, STATUS, STOPPING, WATCHDOG).
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+import { Authenticator } from './auth'
+import { ConfigError, loadConfig, memAvailableBytes, type Config } from './config'
+import { JobManager } from './jobs/manager'
+import { createLogger } from './log'
+import { getAffinity, lockFile, notify, runnerPath } from './native'
+import { startServer } from './grpc/server'
+import { openDb } from './store/db'
+import { JobStore } from './store/jobs'
+import { AGENT_VERSION } from './version'
+
+const USAGE = `usage: z3bra-agentd [--state-dir DIR] [--socket PATH] [--listen HOST:PORT --tls-cert F --tls-key F] [--config FILE] [--log-level LEVEL]`
+
+function parseFlags(argv: string[]): Record<string, string | undefined> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'state-dir': { type: 'string' },
+      socket: { type: 'string' },
+      listen: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(USAGE + '\n')
+    process.exit(0)
+  }
+  if (values.version) {
+    process.stdout.write(`z3bra-agentd ${AGENT_VERSION}\n`)
+    process.exit(0)
+  }
+  return values as Record<string, string | undefined>
+}
+
+/** Takes the state dir's lock, or says who holds it and exits. */
+function lockStateDir(config: Config): number {
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 })
+  let fd: number
+  try {
+    fd = lockFile(config.lockFile)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+      let holder = 'another process'
+      try {
+        const pid = fs.readFileSync(config.lockFile, 'utf8').trim()
+        if (/^\d+$/.test(pid)) holder = `z3bra-agentd pid ${pid}`
+      } catch {
+        // The holder has not written its pid yet.
+      }
+      process.stderr.write(`z3bra-agentd: the state dir ${config.stateDir} is in use by ${holder}; stop it first or use --state-dir\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+  fs.ftruncateSync(fd, 0)
+  fs.writeSync(fd, `${process.pid}\n`, 0)
+  return fd
+}
+
+function banner(config: Config, tcpPort?: number): string {
+  const lines = [
+    `z3bra-agentd ${AGENT_VERSION} is running (pid ${process.pid})`,
+    `  socket:  ${config.socket}`,
+    ...(config.listen ? [`  tcp+tls: ${config.listen.replace(/:\d+$/, '')}:${tcpPort}`] : []),
+    `  token:   ${config.adminTokenFile}`,
+    `  store:   ${config.dbFile}`,
+    `  first job: npx z3bra-agent submit examples/bell.qasm --shots 1000 --wait`,
+  ]
+  return lines.join('\n') + '\n'
+}
+
+async function main(): Promise<void> {
+  let flags: Record<string, string | undefined>
+  let config: Config
+  try {
+    flags = parseFlags(process.argv.slice(2))
+    config = loadConfig({
+      config: flags.config,
+      stateDir: flags['state-dir'],
+      socket: flags.socket,
+      listen: flags.listen,
+      tlsCert: flags['tls-cert'],
+      tlsKey: flags['tls-key'],
+      logLevel: flags['log-level'] as Config['logLevel'] | undefined,
+    })
+  } catch (err) {
+    process.stderr.write(`z3bra-agentd: ${(err as Error).message}\n${err instanceof ConfigError ? '' : USAGE + '\n'}`)
+    process.exit(2)
+  }
+  lockStateDir(config)
+  const log = createLogger(config.logLevel)
+  const startedAt = Date.now()
+  const db = openDb(config.dbFile)
+  const auth = new Authenticator(db)
+  auth.ensureBootstrapToken(config.adminTokenFile)
+  const store = new JobStore(db)
+  const cpus = config.cpus ?? getAffinity(process.pid)
+  const memoryLimitBytes = config.memoryLimitBytes ?? Math.floor(memAvailableBytes() * config.memoryLimitFraction)
+  const jobs = new JobManager({
+    store,
+    config,
+    log,
+    runnerPath: config.runnerPath ?? runnerPath(),
+    cpus,
+    memoryLimitBytes,
+  })
+  jobs.recover()
+  const srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' })
+  log.info(
+    { socket: config.socket, listen: config.listen, tcp_port: srv.tcpPort, state_dir: config.stateDir, cpus, memory_limit_bytes: memoryLimitBytes },
+    'agent serving',
+  )
+  process.stderr.write(banner(config, srv.tcpPort))
+  notify(`READY=1\nSTATUS=serving on ${config.socket}\nMAINPID=${process.pid}`)
+  const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0)
+  if (watchdogUsec > 0) setInterval(() => notify('WATCHDOG=1'), Math.max(1, Math.floor(watchdogUsec / 2000))).unref()
+  jobs.schedule()
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal, running: jobs.runningIds().length, grace_ms: config.shutdownGraceMs }, 'draining before exit')
+    notify('STOPPING=1\nSTATUS=draining')
+    srv.health.setStatus('', 'NOT_SERVING')
+    await jobs.drainAndStop(config.shutdownGraceMs)
+    srv.server.forceShutdown()
+    db.close()
+    fs.rmSync(config.socket, { force: true })
+    log.info({}, 'agent stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadConfig({ config: flags.config, logLevel: flags['log-level'] as Config['logLevel'] | undefined, stateDir: flags['state-dir'] })
+      log.level = next.logLevel
+      log.info({ log_level: next.logLevel }, 'configuration reloaded')
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'configuration reload refused; keeping the running one')
+    }
+  })
+}
+
+main().catch((err) => {
+  process.stderr.write(`z3bra-agentd: ${(err as Error).stack ?? err}\n`)
+  process.exit(1)
+})
