@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+# Two products, both built by `npm ci` (package.json's install script runs
+# `node-gyp rebuild`) on the host that will run them:
+#   z3bra_native.node  the N-API addon: affinity, sd_notify, lock files, build info
+#   z3bra-sim          the statevector runner the local backend spawns per job
+{
+  'variables': {
+    # Reported verbatim by `buildInfo()` and in every runner result, so a
+    # recorded job says how its simulator was compiled. Keep in sync with the
+    # cflags below.
+    'sim_flags': '-std=c++17 -O3 -march=native -fno-math-errno -pthread',
+  },
+  'targets': [
+    {
+      'target_name': 'z3bra_native',
+      'sources': [ 'native/addon/addon.cc' ],
+      # C++ exceptions on purpose: node-addon-api turns a thrown Napi::Error
+      # into a JS exception, which keeps every export a straight-line function.
+      'dependencies': [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+      ],
+      'include_dirs': [ 'native/common' ],
+      'defines': [ 'Z3BRA_BUILD_FLAGS="<(sim_flags)"' ],
+      'cflags_cc': [ '-std=c++17', '-fvisibility=hidden', '-Wall', '-Wextra' ],
+      'cflags_cc!': [ '-fno-exceptions' ],
+    },
+    {
+      'target_name': 'z3bra-sim',
+      'type': 'executable',
+      'sources': [
+        'native/sim/main.cc',
+        'native/sim/parse.cc',
+        'native/sim/pool.cc',
+        'native/sim/state.cc',
+        'native/sim/kernels.cc',
+        'native/sim/run.cc',
+        'native/sim/analyse.cc',
+        'native/sim/bench.cc',
+        'native/sim/host.cc',
+      ],
+      'include_dirs': [ 'native/common', 'native/sim' ],
+      'defines': [ 'Z3BRA_BUILD_FLAGS="<(sim_flags)"' ],
+      # node-gyp's common.gypi adds -fno-exceptions and -O3 for Release; the
+      # runner reports parse errors with exceptions, and the kernels want
+      # -march=native (every host compiles its own binary).
+      'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
+      'cflags_cc': [ '-std=c++17', '-O3', '-march=native', '-fno-math-errno', '-pthread', '-Wall', '-Wextra' ],
+      'ldflags': [ '-pthread' ],
+    },
+  ],
+}

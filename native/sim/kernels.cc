@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace z3bra {
+namespace {
+
+// Slices handed to workers are multiples of this many indices, so two
+// threads never write the same cache line.
+constexpr uint64_t kGrain = 64;
+
+// Enumerates the indices whose bits at `pos` (sorted ascending) are zero:
+// compressed index i maps to Insert(i). Indices below the lowest position
+// stay contiguous, so a kernel walks runs of 2^pos[0] adjacent amplitudes.
+struct Spread {
+  int k = 0;
+  int pos[64];
+  uint64_t run = 1;
+
+  explicit Spread(std::vector<int> p) {
+    std::sort(p.begin(), p.end());
+    k = static_cast<int>(p.size());
+    for (int j = 0; j < k; ++j) pos[j] = p[j];
+    run = uint64_t{1} << pos[0];
+  }
+
+  uint64_t Insert(uint64_t i) const {
+    for (int j = 0; j < k; ++j) {
+      uint64_t low = i & ((uint64_t{1} << pos[j]) - 1);
+      i = ((i >> pos[j]) << (pos[j] + 1)) | low;
+    }
+    return i;
+  }
+
+  uint64_t Count(uint64_t dim) const { return dim >> k; }
+
+  // body(base, len): the amplitudes base .. base+len-1 are a run.
+  template <class Body>
+  void ForRuns(uint64_t b, uint64_t e, Body&& body) const {
+    uint64_t i = b;
+    while (i < e) {
+      uint64_t stop = std::min(e, (i | (run - 1)) + 1);
+      body(Insert(i), stop - i);
+      i = stop;
+    }
+  }
+};
+
+uint64_t Mask(const std::vector<int>& qubits) {
+  uint64_t m = 0;
+  for (int q : qubits) m |= uint64_t{1} << q;
+  return m;
+}
+
+std::vector<int> With(std::vector<int> v, int a) {
+  v.push_back(a);
+  return v;
+}
+
+// The dense and special 2x2 cases; p0, p1 point at the runs with the target
+// bit 0 and 1. Plain arithmetic rather than std::complex operator*, which
+// without -ffast-math calls __muldc3 and blocks vectorisation.
+void Dense(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
+  const double ar = m[0], ai = m[1], br = m[2], bi = m[3], cr = m[4], ci = m[5], dr = m[6], di = m[7];
+  for (uint64_t l = 0; l < len; ++l) {
+    double xr = p0[2 * l], xi = p0[2 * l + 1], yr = p1[2 * l], yi = p1[2 * l + 1];
+    p0[2 * l] = ar * xr - ai * xi + br * yr - bi * yi;
+    p0[2 * l + 1] = ar * xi + ai * xr + br * yi + bi * yr;
+    p1[2 * l] = cr * xr - ci * xi + dr * yr - di * yi;
+    p1[2 * l + 1] = cr * xi + ci * xr + dr * yi + di * yr;
+  }
+}
+
+void Phase(double* __restrict p, uint64_t len, double r, double i) {
+  for (uint64_t l = 0; l < len; ++l) {
+    double xr = p[2 * l], xi = p[2 * l + 1];
+    p[2 * l] = r * xr - i * xi;
+    p[2 * l + 1] = r * xi + i * xr;
+  }
+}
+
+void AntiDiagonal(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
+  const double br = m[2], bi = m[3], cr = m[4], ci = m[5];
+  for (uint64_t l = 0; l < len; ++l) {
+    double xr = p0[2 * l], xi = p0[2 * l + 1], yr = p1[2 * l], yi = p1[2 * l + 1];
+    p0[2 * l] = br * yr - bi * yi;
+    p0[2 * l + 1] = br * yi + bi * yr;
+    p1[2 * l] = cr * xr - ci * xi;
+    p1[2 * l + 1] = cr * xi + ci * xr;
+  }
+}
+
+void SwapRuns(double* __restrict p0, double* __restrict p1, uint64_t len) {
+  for (uint64_t l = 0; l < 2 * len; ++l) std::swap(p0[l], p1[l]);
+}
+
+bool IsOne(double re, double im) { return re == 1.0 && im == 0.0; }
+bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
+
+}  // namespace
+
+void InitZero(Pool& pool, State& s) {
+  double* a = s.data();
+  pool.Run(
+      s.dim(), [a](uint64_t b, uint64_t e, int) { std::memset(a + 2 * b, 0, (e - b) * 16); }, kGrain);
+  a[0] = 1.0;
+}
+
+void CopyState(Pool& pool, const State& from, State& to) {
+  const double* src = from.data();
+  double* dst = to.data();
+  pool.Run(
+      from.dim(), [src, dst](uint64_t b, uint64_t e, int) { std::memcpy(dst + 2 * b, src + 2 * b, (e - b) * 16); },
+      kGrain);
+}
+
+void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
+  const bool diagonal = IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
+  const bool anti = IsZero(m[0], m[1]) && IsZero(m[6], m[7]);
+  if (diagonal && IsOne(m[0], m[1]) && IsOne(m[6], m[7])) return;
+
+  Spread sp(With(controls, target));
+  const uint64_t cm = Mask(controls), tb = uint64_t{1} << target;
+  double* a = s.data();
+  auto run = [&](auto&& body) {
+    pool.Run(
+        sp.Count(s.dim()),
+        [&](uint64_t b, uint64_t e, int) {
+          sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+            double* p0 = a + 2 * (base | cm);
+            body(p0, p0 + 2 * tb, len);
+          });
+        },
+        kGrain);
+  };
+
+  if (diagonal && IsOne(m[0], m[1])) {
+    // Phase-type gates (Z, S, T, P, controlled phases): only the 1 half moves.
+    const double r = m[6], i = m[7];
+    run([&](double*, double* p1, uint64_t len) { Phase(p1, len, r, i); });
+  } else if (diagonal) {
+    run([&](double* p0, double* p1, uint64_t len) {
+      Phase(p0, len, m[0], m[1]);
+      Phase(p1, len, m[6], m[7]);
+    });
+  } else if (anti && IsOne(m[2], m[3]) && IsOne(m[4], m[5])) {
+    run([&](double* p0, double* p1, uint64_t len) { SwapRuns(p0, p1, len); });
+  } else if (anti) {
+    run([&](double* p0, double* p1, uint64_t len) { AntiDiagonal(p0, p1, len, m); });
+  } else {
+    run([&](double* p0, double* p1, uint64_t len) { Dense(p0, p1, len, m); });
+  }
+}
+
+void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& controls) {
+  Spread sp(With(With(controls, qa), qb));
+  const uint64_t cm = Mask(controls), ba = uint64_t{1} << qa, bb = uint64_t{1} << qb;
+  double* a = s.data();
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) {
+        sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          uint64_t i = base | cm;
+          SwapRuns(a + 2 * (i | ba), a + 2 * (i | bb), len);
+        });
+      },
+      kGrain);
+}
+
+void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
+  Spread sp({q0, q1});
+  const uint64_t b0 = uint64_t{1} << q0, b1 = uint64_t{1} << q1;
+  const uint64_t off[4] = {0, b0, b1, b0 | b1};
+  double* a = s.data();
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) {
+        double mm[32];
+        std::memcpy(mm, m, sizeof mm);
+        sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          double* p[4];
+          for (int k = 0; k < 4; ++k) p[k] = a + 2 * (base + off[k]);
+          for (uint64_t l = 0; l < len; ++l) {
+            double xr[4], xi[4];
+            for (int k = 0; k < 4; ++k) {
+              xr[k] = p[k][2 * l];
+              xi[k] = p[k][2 * l + 1];
+            }
+            for (int r = 0; r < 4; ++r) {
+              double yr = 0, yi = 0;
+              for (int c = 0; c < 4; ++c) {
+                double mr = mm[8 * r + 2 * c], mi = mm[8 * r + 2 * c + 1];
+                yr += mr * xr[c] - mi * xi[c];
+                yi += mr * xi[c] + mi * xr[c];
+              }
+              p[r][2 * l] = yr;
+              p[r][2 * l + 1] = yi;
+            }
+          }
+        });
+      },
+      kGrain);
+}
+
+void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p1) {
+  const uint64_t chunks = (s.dim() + kChunk - 1) / kChunk;
+  std::vector<double> sum0(chunks), sum1(chunks);
+  const double* a = s.data();
+  const uint64_t dim = s.dim();
+  pool.Run(chunks, [&](uint64_t cb, uint64_t ce, int) {
+    for (uint64_t c = cb; c < ce; ++c) {
+      double s0 = 0, s1 = 0;
+      uint64_t end = std::min(dim, (c + 1) * kChunk);
+      for (uint64_t i = c * kChunk; i < end; ++i) {
+        double p = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+        if ((i >> q) & 1) {
+          s1 += p;
+        } else {
+          s0 += p;
+        }
+      }
+      sum0[c] = s0;
+      sum1[c] = s1;
+    }
+  });
+  double t0 = 0, t1 = 0;
+  for (uint64_t c = 0; c < chunks; ++c) {
+    t0 += sum0[c];
+    t1 += sum1[c];
+  }
+  *p0 = t0;
+  *p1 = t1;
+}
+
+void Collapse(Pool& pool, State& s, int q, int outcome, double prob, bool reset) {
+  const double scale = 1.0 / std::sqrt(prob);
+  const uint64_t tb = uint64_t{1} << q;
+  double* a = s.data();
+  Spread sp({q});
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) {
+        sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          double* p0 = a + 2 * base;
+          double* p1 = p0 + 2 * tb;
+          double* keep = outcome ? p1 : p0;
+          double* drop = outcome ? p0 : p1;
+          for (uint64_t l = 0; l < 2 * len; ++l) {
+            keep[l] *= scale;
+            drop[l] = 0.0;
+          }
+          if (reset && outcome) SwapRuns(p0, p1, len);
+        });
+      },
+      kGrain);
+}
+
+std::vector<double> ChunkNorms(Pool& pool, const State& s) {
+  const uint64_t chunks = (s.dim() + kChunk - 1) / kChunk;
+  std::vector<double> out(chunks);
+  const double* a = s.data();
+  const uint64_t dim = s.dim();
+  pool.Run(chunks, [&](uint64_t cb, uint64_t ce, int) {
+    for (uint64_t c = cb; c < ce; ++c) {
+      double t = 0;
+      uint64_t end = std::min(dim, (c + 1) * kChunk);
+      for (uint64_t i = c * kChunk; i < end; ++i) t += a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+      out[c] = t;
+    }
+  });
+  return out;
+}
+
+void Scale(Pool& pool, State& s, double re, double im) {
+  double* a = s.data();
+  pool.Run(
+      s.dim(), [&](uint64_t b, uint64_t e, int) { Phase(a + 2 * b, e - b, re, im); }, kGrain);
+}
+
+}  // namespace z3bra

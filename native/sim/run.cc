@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "kernels.h"
+#include "state.h"
+
+namespace z3bra {
+namespace {
+
+bool IsUnitary(const Op& op) { return op.kind == OpKind::kU || op.kind == OpKind::kSwap || op.kind == OpKind::kU2; }
+
+bool CondHolds(const Op& op, const Bits& bits) {
+  uint64_t v = 0;
+  for (size_t k = 0; k < op.cond_bits.size(); ++k) v |= uint64_t{bits.Get(op.cond_bits[k])} << k;
+  return v == op.cond_value;
+}
+
+void ApplyUnitary(Pool& pool, State& s, const Op& op) {
+  switch (op.kind) {
+    case OpKind::kU:
+      ApplyU(pool, s, op.q[0], op.controls, op.matrix.data());
+      break;
+    case OpKind::kSwap:
+      ApplySwap(pool, s, op.q[0], op.q[1], op.controls);
+      break;
+    case OpKind::kU2:
+      ApplyU2(pool, s, op.q[0], op.q[1], op.matrix.data());
+      break;
+    default:
+      break;
+  }
+}
+
+// Which measures can wait for the end: the qubit is not touched again by a
+// gate or reset, the clbit is not read by a later condition, and no later
+// mid-circuit measure writes the same clbit (which would then be overwritten
+// by the deferred value, reversing their order).
+std::vector<bool> Deferrable(const Circuit& c) {
+  std::vector<bool> out(c.ops.size(), false);
+  std::vector<bool> touched(c.qubits, false), read(c.clbits, false), written(c.clbits, false);
+  for (size_t k = c.ops.size(); k-- > 0;) {
+    const Op& op = c.ops[k];
+    if (op.kind == OpKind::kMeasure && !op.conditional()) {
+      out[k] = !touched[op.q[0]] && !read[op.clbit] && !written[op.clbit];
+      if (!out[k]) written[op.clbit] = true;
+      continue;
+    }
+    if (op.kind == OpKind::kMeasure) written[op.clbit] = true;
+    for (int b : op.cond_bits) read[b] = true;
+    touched[op.q[0]] = true;
+    if (op.kind == OpKind::kSwap || op.kind == OpKind::kU2) touched[op.q[1]] = true;
+    for (int q : op.controls) touched[q] = true;
+  }
+  return out;
+}
+
+// The basis states hit by sorted uniforms: the cumulative probability swept
+// once over fixed chunks, each uniform scaled by the state's total norm.
+std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector<double>& sorted) {
+  std::vector<double> norms = ChunkNorms(pool, s);
+  double total = 0;
+  for (double x : norms) total += x;
+  const double* a = s.data();
+  std::vector<uint64_t> out;
+  out.reserve(sorted.size());
+  size_t c = 0;
+  double before = 0;  // sum of the chunks before c
+  uint64_t pos = 0;   // next amplitude of chunk c not yet passed
+  double inside = 0;  // sum of chunk c's amplitudes before pos
+  const uint64_t last = norms.size() - 1;
+  for (double u : sorted) {
+    double target = u * total;
+    while (c < last && before + norms[c] <= target) {
+      before += norms[c];
+      ++c;
+      pos = c * kChunk;
+      inside = 0;
+    }
+    if (pos < c * kChunk) pos = c * kChunk;
+    double within = target - before;
+    uint64_t end = std::min(s.dim(), (c + 1) * kChunk);
+    uint64_t hit = end;
+    uint64_t nonzero = c * kChunk;
+    for (uint64_t i = pos; i < end; ++i) {
+      double p = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+      if (p > 0) nonzero = i;
+      if (inside + p > within) {
+        hit = i;
+        break;
+      }
+      inside += p;
+      pos = i + 1;
+    }
+    // Only rounding at the very top of the last chunk gets here: take the
+    // last amplitude that can occur.
+    if (hit == end) hit = nonzero;
+    out.push_back(hit);
+  }
+  return out;
+}
+
+class Runner {
+ public:
+  Runner(const Circuit& c, Pool& pool, uint64_t branch_memory)
+      : c_(c), pool_(pool), branch_memory_(branch_memory), deferrable_(Deferrable(c)), prefix_end_(c.ops.size()) {
+    for (size_t k = 0; k < c.ops.size(); ++k) {
+      const Op& op = c.ops[k];
+      if (deferrable_[k]) {
+        deferred_.emplace_back(op.q[0], op.clbit);
+      } else if (!IsUnitary(op) || op.conditional()) {
+        if (prefix_end_ == c.ops.size()) prefix_end_ = k;
+      }
+    }
+  }
+
+  RunResult Run() {
+    auto t0 = std::chrono::steady_clock::now();
+    RunResult r;
+    Terminal term(deferred_, c_.clbits);
+    auto prefix = std::make_unique<State>(c_.qubits);
+    InitZero(pool_, *prefix);
+    for (size_t k = 0; k < prefix_end_; ++k) {
+      if (IsUnitary(c_.ops[k])) {
+        ApplyUnitary(pool_, *prefix, c_.ops[k]);
+        ++r.gates;
+      }
+    }
+    Rng rng(c_.seed);
+    const bool terminal = prefix_end_ == c_.ops.size();
+    if (terminal) {
+      if (c_.shots > 0) {
+        std::vector<double> u(c_.shots);
+        for (double& x : u) x = rng.Uniform();
+        std::sort(u.begin(), u.end());
+        Bits zero(c_.clbits);
+        for (uint64_t i : SampleSorted(pool_, *prefix, u)) ++r.counts[term.Outcome(term.Index(i), zero)];
+      }
+      if (c_.probabilities) {
+        r.has_distribution = true;
+        r.method = "terminal";
+        r.distribution = StateDistribution(pool_, *prefix, term, c_.clbits);
+      }
+    } else {
+      uint64_t rest_gates = 0;
+      if (c_.shots > 0) {
+        State work(c_.qubits);
+        for (uint64_t shot = 0; shot < c_.shots; ++shot) {
+          CopyState(pool_, *prefix, work);
+          Bits bits(c_.clbits);
+          uint64_t g = Trajectory(work, &bits, &rng);
+          if (shot == 0) rest_gates = g;
+          std::vector<double> u{rng.Uniform()};
+          ++r.counts[term.Outcome(term.Index(SampleSorted(pool_, work, u)[0]), bits)];
+        }
+      }
+      if (c_.probabilities) {
+        r.has_distribution = true;
+        r.method = "branches";
+        uint64_t g = 0;
+        r.distribution = Branches(std::move(prefix), term, &g);
+        if (c_.shots == 0) rest_gates = g;
+      }
+      r.gates += rest_gates;
+    }
+    r.apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+
+ private:
+  // One shot from the first non-deferrable op on; returns the gates applied.
+  uint64_t Trajectory(State& s, Bits* bits, Rng* rng) {
+    uint64_t gates = 0;
+    for (size_t k = prefix_end_; k < c_.ops.size(); ++k) {
+      const Op& op = c_.ops[k];
+      if (deferrable_[k]) continue;
+      if (op.conditional() && !CondHolds(op, *bits)) continue;
+      if (IsUnitary(op)) {
+        ApplyUnitary(pool_, s, op);
+        ++gates;
+        continue;
+      }
+      double p0, p1;
+      QubitProbabilities(pool_, s, op.q[0], &p0, &p1);
+      int outcome = rng->Uniform() * (p0 + p1) >= p0 ? 1 : 0;
+      Collapse(pool_, s, op.q[0], outcome, outcome ? p1 : p0, op.kind == OpKind::kReset);
+      if (op.kind == OpKind::kMeasure) bits->Set(op.clbit, outcome);
+    }
+    return gates;
+  }
+
+  struct Branch {
+    std::unique_ptr<State> state;
+    Bits bits;
+    double prob;
+  };
+
+  // Exact distribution of a circuit with mid-circuit measurement: every
+  // measurement outcome that can happen becomes its own branch.
+  Distribution Branches(std::unique_ptr<State> first, const Terminal& term, uint64_t* gates) {
+    const uint64_t cap = std::max<uint64_t>(1, branch_memory_ / State::BytesFor(c_.qubits));
+    std::vector<Branch> live;
+    live.push_back({std::move(first), Bits(c_.clbits), 1.0});
+    for (size_t k = prefix_end_; k < c_.ops.size(); ++k) {
+      const Op& op = c_.ops[k];
+      if (deferrable_[k]) continue;
+      bool applied = false;
+      std::vector<Branch> born;
+      for (Branch& b : live) {
+        if (op.conditional() && !CondHolds(op, b.bits)) continue;
+        applied = true;
+        if (IsUnitary(op)) {
+          ApplyUnitary(pool_, *b.state, op);
+          continue;
+        }
+        double p0, p1;
+        QubitProbabilities(pool_, *b.state, op.q[0], &p0, &p1);
+        double total = p0 + p1;
+        double w0 = b.prob * p0 / total, w1 = b.prob * p1 / total;
+        bool reset = op.kind == OpKind::kReset;
+        if (w0 > kMinProbability && w1 > kMinProbability) {
+          if (live.size() + born.size() + 1 > cap) {
+            throw InputError("probabilities for this circuit need more than " + std::to_string(cap) +
+                                 " measurement branches",
+                             "TOO_MANY_BRANCHES");
+          }
+          Branch one{std::make_unique<State>(c_.qubits), b.bits, w1};
+          CopyState(pool_, *b.state, *one.state);
+          Collapse(pool_, *one.state, op.q[0], 1, p1, reset);
+          if (!reset) one.bits.Set(op.clbit, true);
+          born.push_back(std::move(one));
+          Collapse(pool_, *b.state, op.q[0], 0, p0, reset);
+          b.prob = w0;
+          if (!reset) b.bits.Set(op.clbit, false);
+        } else {
+          int outcome = w1 > w0 ? 1 : 0;
+          Collapse(pool_, *b.state, op.q[0], outcome, outcome ? p1 : p0, reset);
+          b.prob = outcome ? w1 : w0;
+          if (!reset) b.bits.Set(op.clbit, outcome);
+        }
+      }
+      if (applied && IsUnitary(op)) ++*gates;
+      for (Branch& b : born) live.push_back(std::move(b));
+      live.erase(std::remove_if(live.begin(), live.end(), [](const Branch& b) { return !(b.prob > kMinProbability); }),
+                 live.end());
+    }
+    std::map<Bits, double> acc;
+    for (const Branch& b : live) AccumulateOutcomes(pool_, *b.state, term, b.bits, b.prob, &acc);
+    return MapDistribution(acc, c_.clbits);
+  }
+
+  const Circuit& c_;
+  Pool& pool_;
+  uint64_t branch_memory_;
+  std::vector<bool> deferrable_;
+  std::vector<std::pair<int, int>> deferred_;  // (qubit, clbit) in program order
+  // The first op that is neither a gate nor a deferrable measure (a
+  // mid-circuit measure, a reset or a condition); ops.size() if none.
+  size_t prefix_end_;
+};
+
+}  // namespace
+
+RunResult RunCircuit(const Circuit& c, Pool& pool, uint64_t branch_memory_bytes) {
+  Runner r(c, pool, branch_memory_bytes);
+  return r.Run();
+}
+
+}  // namespace z3bra

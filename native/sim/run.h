@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs one parsed circuit: the unitary pass, shot sampling and the exact
+// distribution, choosing the terminal fast path when the circuit allows it.
+#ifndef Z3BRA_SIM_RUN_H_
+#define Z3BRA_SIM_RUN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "analyse.h"
+#include "circuit.h"
+#include "pool.h"
+
+namespace z3bra {
+
+struct RunResult {
+  std::map<Bits, uint64_t> counts;  // empty when shots == 0
+  bool has_distribution = false;
+  Distribution distribution;
+  std::string method;  // "terminal" or "branches"
+  uint64_t gates = 0;
+  double apply_seconds = 0;
+};
+
+// branch_memory_bytes bounds the states alive at once while enumerating
+// measurement branches.
+RunResult RunCircuit(const Circuit& c, Pool& pool, uint64_t branch_memory_bytes);
+
+}  // namespace z3bra
+
+#endif  // Z3BRA_SIM_RUN_H_

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "state.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <string>
+
+#include "circuit.h"
+
+namespace z3bra {
+namespace {
+
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+}  // namespace
+
+State::State(int n) : n_(n), dim_(uint64_t{1} << n) {
+  if (n > 59) {
+    throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs 2^" + std::to_string(n + 4) + " bytes");
+  }
+  size_t bytes = BytesFor(n);
+  // States of 2 MiB and more are aligned to a huge page and asked to use
+  // them: a gate on a high qubit strides across the whole vector, and 4 KiB
+  // pages would make that a TLB miss per access. mmap returns zeroed,
+  // untouched pages; the caller's first write places them.
+  size_t align = bytes >= kHugePageBytes ? kHugePageBytes : 64;
+  map_bytes_ = bytes + (align > 4096 ? align : 0);
+  void* p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    map_ = nullptr;
+    throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs " + std::to_string(bytes) +
+                      " bytes, which the system refused");
+  }
+  map_ = p;
+  uintptr_t base = reinterpret_cast<uintptr_t>(p);
+  uintptr_t aligned = (base + align - 1) & ~(static_cast<uintptr_t>(align) - 1);
+  a_ = reinterpret_cast<double*>(aligned);
+  if (align == kHugePageBytes) madvise(a_, bytes, MADV_HUGEPAGE);
+}
+
+State::~State() {
+  if (map_ != nullptr) munmap(map_, map_bytes_);
+}
+
+}  // namespace z3bra
