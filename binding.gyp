@@ -21,7 +21,9 @@
       ],
       'include_dirs': [ 'native/common' ],
       'defines': [ 'Z3BRA_BUILD_FLAGS="<(sim_flags)"' ],
-      'cflags_cc': [ '-std=c++17', '-fvisibility=hidden', '-Wall', '-Wextra' ],
+      # -march=native as for the runner, so that buildInfo().simd names the
+      # instruction set the simulator on this host was built for.
+      'cflags_cc': [ '-std=c++17', '-march=native', '-fvisibility=hidden', '-Wall', '-Wextra' ],
       'cflags_cc!': [ '-fno-exceptions' ],
     },
     {
