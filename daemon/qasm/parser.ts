@@ -81,7 +81,7 @@ class Parser {
       throw syntaxError(t, `expected a statement, found ${describe(t)}`)
     }
     if (t.text === 'OPENQASM') throw syntaxError(t, 'the version line must come first')
-    if (this.v3 && Object.hasOwn(UNSUPPORTED_V3, t.text) && !c.at('[', 1) || (this.v3 && ['int', 'uint', 'float', 'angle', 'bool', 'complex', 'duration', 'stretch'].includes(t.text))) {
+    if (this.v3 && Object.hasOwn(UNSUPPORTED_V3, t.text)) {
       throw unsupported(t, UNSUPPORTED_V3[t.text])
     }
     switch (t.text) {
@@ -287,6 +287,9 @@ class Parser {
       throw syntaxError(i, `expected an integer index, found ${describe(i)}`)
     }
     this.cur.next()
+    if (this.v3 && !this.cur.at(']')) {
+      throw unsupported(this.cur.peek(), `register index followed by ${describe(this.cur.peek())}: slices and index sets are not supported`)
+    }
     this.cur.expect(']', 'after the index')
     return { name: name.text, index: Number(i.text), pos: name, indexPos: i }
   }
