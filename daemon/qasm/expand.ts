@@ -13,7 +13,7 @@ import type { Mat } from './matrix'
 import { Recorder, flip, replayControlled, replayInverse } from './modifiers'
 import { Registers, argText, bitAt, broadcastWidth } from './registers'
 import {
-  BUILTINS_V2, BUILTINS_V3, QELIB1, QELIB1_CLASSIC, STD, STDGATES, stdCost, type Sink, type StdGate,
+  BUILTINS_V2, BUILTINS_V3, QELIB1, QELIB1_CLASSIC, STD, STDGATES, STDGATES_EXTRA, stdCost, type Sink, type StdGate,
 } from './std-gates'
 
 type GateDef =
@@ -128,7 +128,7 @@ class Expander implements Sink {
     if (file !== wanted) {
       throw unsupported(pos, `include "${file}": only "${wanted}" is available in OpenQASM ${this.prog.version}`)
     }
-    for (const name of this.v3 ? STDGATES : QELIB1) {
+    for (const name of this.v3 ? [...STDGATES, ...STDGATES_EXTRA] : QELIB1) {
       if (!this.gates.has(name)) this.gates.set(name, stdDef(name))
     }
   }
@@ -138,7 +138,10 @@ class Expander implements Sink {
     if (prev === undefined) return
     // Files written against the original qelib1.inc often define gates that
     // Qiskit's version added later (rzz, cp, ...): theirs wins, as in Qiskit.
-    if (prev.k === 'std' && !this.v3 && !QELIB1_CLASSIC.has(name) && !BUILTINS_V2.has(name)) return
+    if (prev.k === 'std') {
+      if (!this.v3 && !QELIB1_CLASSIC.has(name) && !BUILTINS_V2.has(name)) return
+      if (this.v3 && STDGATES_EXTRA.has(name)) return
+    }
     const where = prev.pos ? ` (line ${prev.pos.line})` : ' as a standard gate'
     throw semanticError(pos, `gate "${name}" is already defined${where}`)
   }

@@ -162,6 +162,13 @@ export const STDGATES = new Set([
   'u2', 'u3',
 ])
 
+/**
+ * Two-qubit rotations Qiskit uses that stdgates.inc lacks. They come with
+ * the include, and a file that defines its own (as Qiskit's exporter does)
+ * replaces them.
+ */
+export const STDGATES_EXTRA = new Set(['rxx', 'ryy', 'rzz', 'rzx'])
+
 export const BUILTINS_V2 = new Set(['U', 'CX'])
 export const BUILTINS_V3 = new Set(['U', 'gphase'])
 
