@@ -320,7 +320,7 @@ class Expander implements Sink {
   private measure(qa: Arg, ca: Arg, pos: Pos): void {
     const q = this.regs.resolve(qa, true)
     const c = this.regs.resolve(ca, false)
-    if (q.whole !== c.whole || q.bits.length !== c.bits.length) {
+    if (q.bits.length !== c.bits.length) {
       throw semanticError(pos, `measure needs operands of equal size: ${argText(qa)} has ${q.bits.length} qubit${q.bits.length === 1 ? '' : 's'}, ${argText(ca)} has ${c.bits.length} bit${c.bits.length === 1 ? '' : 's'}`)
     }
     for (let i = 0; i < q.bits.length; i++) this.push({ kind: 'measure', qubit: q.bits[i], clbit: c.bits[i] })

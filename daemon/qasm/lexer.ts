@@ -20,9 +20,15 @@ const PUNCTUATION = [
   '~', '<', '>', '&', '|', '%', ':', '.', '#',
 ]
 
+const TWO_CHAR = new Set(PUNCTUATION.filter((p) => p.length === 2))
+const ONE_CHAR = new Set(PUNCTUATION.filter((p) => p.length === 1))
+
 const isDigit = (c: string): boolean => c >= '0' && c <= '9'
 const ID_START = /[\p{L}_]/u
 const ID_PART = /[\p{L}\p{N}_]/u
+// ASCII first: the Unicode classes are only consulted for other characters.
+const isAsciiIdPart = (c: string): boolean =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || (c >= '0' && c <= '9')
 
 export function tokenize(src: string, maxTokens: number): Token[] {
   const out: Token[] = []
@@ -70,9 +76,10 @@ export function tokenize(src: string, maxTokens: number): Token[] {
       throw limitError(pos(i), `source has more than ${maxTokens} tokens, above the limit (maxTokens)`)
     }
     const start = i
-    const p = pos(i)
+    const column = i - lineStart + 1
 
     if (isDigit(c) || (c === '.' && isDigit(src[i + 1] ?? ''))) {
+      const p: Pos = { line, column }
       let real = false
       while (i < n && isDigit(src[i])) i++
       if (src[i] === '.') {
@@ -92,14 +99,31 @@ export function tokenize(src: string, maxTokens: number): Token[] {
       out.push({ kind: real ? 'real' : 'int', text: src.slice(start, i), ...p })
       continue
     }
-    const cp = src.codePointAt(i) as number
-    const ch = String.fromCodePoint(cp)
-    if (ID_START.test(ch)) {
+    const two = src.slice(i, i + 2)
+    if (TWO_CHAR.has(two)) {
+      out.push({ kind: 'punct', text: two, line, column })
+      i += 2
+      continue
+    }
+    if (ONE_CHAR.has(c) && c !== '.') {
+      out.push({ kind: 'punct', text: c, line, column })
+      i++
+      continue
+    }
+    const p: Pos = { line, column }
+    const ch = String.fromCodePoint(src.codePointAt(i) as number)
+    if ((isAsciiIdPart(ch) && !isDigit(ch)) || (ch > '\x7f' && ID_START.test(ch))) {
       i += ch.length
       while (i < n) {
-        const d = String.fromCodePoint(src.codePointAt(i) as number)
-        if (!ID_PART.test(d)) break
-        i += d.length
+        const d = src[i]
+        if (isAsciiIdPart(d)) {
+          i++
+          continue
+        }
+        if (d <= '\x7f') break
+        const u = String.fromCodePoint(src.codePointAt(i) as number)
+        if (!ID_PART.test(u)) break
+        i += u.length
       }
       out.push({ kind: 'id', text: src.slice(start, i), ...p })
       continue
@@ -119,10 +143,12 @@ export function tokenize(src: string, maxTokens: number): Token[] {
       i++
       continue
     }
-    const punct = PUNCTUATION.find((s) => src.startsWith(s, i))
-    if (punct === undefined) throw syntaxError(p, `unexpected character ${JSON.stringify(ch)}`)
-    out.push({ kind: 'punct', text: punct, ...p })
-    i += punct.length
+    if (c === '.') {
+      out.push({ kind: 'punct', text: c, line, column })
+      i++
+      continue
+    }
+    throw syntaxError(p, `unexpected character ${JSON.stringify(ch)}`)
   }
   out.push({ kind: 'eof', text: '', ...pos(i) })
   return out

@@ -55,13 +55,14 @@ for (const [what, src, code, line, column, msg] of cases) {
 }
 
 t.test('limits fail fast with QASM_LIMIT naming the limit', async (t) => {
+  // Bounds catch a hang or a blow-up, not speed: timings belong in bench/.
   const timed = (label: string, src: string, name: string, limits?: Partial<ParseLimits>): void => {
     const start = process.hrtime.bigint()
     const e = refusal(src, limits)
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     t.equal(e.code, 'QASM_LIMIT', label)
     t.match(e.message, new RegExp(`\\(${name}\\)`), `${label}: ${e.message}`)
-    t.ok(ms < 2000, `${label} refused in ${ms.toFixed(0)} ms`)
+    t.ok(ms < 10_000, `${label} refused in ${ms.toFixed(0)} ms`)
   }
   let nest = V2 + 'gate g0 a { x a; }\n'
   for (let i = 1; i <= 30; i++) nest += `gate g${i} a { g${i - 1} a; g${i - 1} a; }\n`
@@ -95,7 +96,7 @@ t.test('a 50k-gate file parses quickly', async (t) => {
   const start = Date.now()
   const c = parseCircuit(V2 + 'qreg q[10];\n' + body)
   t.equal(c.ops.length, 100_000)
-  t.ok(Date.now() - start < 2000, `parsed in ${Date.now() - start} ms`)
+  t.ok(Date.now() - start < 10_000, `parsed in ${Date.now() - start} ms`)
 })
 
 t.test('OpenQASM 3 refusals name the feature', async (t) => {
