@@ -72,12 +72,10 @@ class Parser {
   private statement(inBlock: boolean): Stmt {
     const c = this.cur
     const t = c.peek()
-    if (t.kind === 'punct' && t.text === 'OPENQASM') throw syntaxError(t, 'unexpected OPENQASM')
     if (t.kind !== 'id') {
       if (this.v3 && t.kind === 'punct' && (t.text === '#' || t.text === '@')) {
         throw unsupported(t, t.text === '#' ? 'pragmas' : 'annotations')
       }
-      if (this.v3 && t.kind === 'hwqubit') throw syntaxError(t, `expected a statement, found ${describe(t)}`)
       throw syntaxError(t, `expected a statement, found ${describe(t)}`)
     }
     if (t.text === 'OPENQASM') throw syntaxError(t, 'the version line must come first')

@@ -124,7 +124,7 @@ function step(b: Branch, op: Op, out: Branch[]): void {
     return
   }
   if (op.kind === 'measure' || op.kind === 'reset') {
-    const q = op.kind === 'measure' ? op.qubit : op.qubit
+    const q = op.qubit
     for (const v of [0, 1]) {
       const s = project(b.s, q, v)
       if (norm2(s) < 1e-30) continue
