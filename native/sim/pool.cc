@@ -83,7 +83,9 @@ void Pool::Dispatch(uint64_t n, uint64_t grain, Fn fn, void* ctx) {
 
 void Pool::Worker(int w) {
   PinThisThread(cpus_[w]);
-  uint32_t seen = generation_.load(std::memory_order_acquire);
+  // Generation 0 is "no job yet": the first job may be announced before
+  // this thread gets here, and must not be mistaken for the starting point.
+  uint32_t seen = 0;
   for (;;) {
     uint32_t now;
     int spins = 0;
