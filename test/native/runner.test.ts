@@ -3,9 +3,9 @@
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
-import t from 'tap'
+import t, { Test } from 'tap'
 
-import { Circuit, Op, Register, toRunnerInput } from '../../daemon/circuit/ir'
+import { Circuit, Op, Register, Unitary1Op, toRunnerInput } from '../../daemon/circuit/ir'
 import { runnerPath, setAffinity } from '../../daemon/native'
 
 const RUNNER = runnerPath()
@@ -14,7 +14,7 @@ const MAT_H = [H, 0, H, 0, H, 0, -H, 0]
 const MAT_X = [0, 0, 1, 0, 1, 0, 0, 0]
 
 const h = (q: number): Op => ({ kind: 'u', target: q, controls: [], matrix: MAT_H })
-const x = (q: number, controls: number[] = []): Op => ({ kind: 'u', target: q, controls, matrix: MAT_X })
+const x = (q: number, controls: number[] = []): Unitary1Op => ({ kind: 'u', target: q, controls, matrix: MAT_X })
 const ry = (q: number, theta: number): Op => ({
   kind: 'u',
   target: q,
@@ -68,7 +68,7 @@ function run(c: Circuit, opts: { shots?: number; seed?: bigint; probabilities?: 
   return r.out
 }
 
-function sameProbabilities(t: Tap.Test, got: Record<string, number>, want: Record<string, number>, msg: string) {
+function sameProbabilities(t: Test, got: Record<string, number>, want: Record<string, number>, msg: string) {
   t.strictSame(Object.keys(got).sort(), Object.keys(want).sort(), `${msg}: outcomes`)
   for (const k of Object.keys(want)) {
     t.ok(Math.abs(got[k] - want[k]) < 1e-12, `${msg}: P(${k}) = ${got[k]}, want ${want[k]}`)
