@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace z3bra {
 namespace {
@@ -63,38 +64,48 @@ std::vector<int> With(std::vector<int> v, int a) {
 // The dense and special 2x2 cases; p0, p1 point at the runs with the target
 // bit 0 and 1. Plain arithmetic rather than std::complex operator*, which
 // without -ffast-math calls __muldc3 and blocks vectorisation.
+// S is the distance in doubles between consecutive amplitudes of a run: 2
+// for contiguous runs, 4 when the target is qubit 0 and the two halves of a
+// pair sit side by side.
+template <int S>
 void Dense(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
   const double ar = m[0], ai = m[1], br = m[2], bi = m[3], cr = m[4], ci = m[5], dr = m[6], di = m[7];
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p0[2 * l], xi = p0[2 * l + 1], yr = p1[2 * l], yi = p1[2 * l + 1];
-    p0[2 * l] = ar * xr - ai * xi + br * yr - bi * yi;
-    p0[2 * l + 1] = ar * xi + ai * xr + br * yi + bi * yr;
-    p1[2 * l] = cr * xr - ci * xi + dr * yr - di * yi;
-    p1[2 * l + 1] = cr * xi + ci * xr + dr * yi + di * yr;
+    double xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
+    p0[S * l] = ar * xr - ai * xi + br * yr - bi * yi;
+    p0[S * l + 1] = ar * xi + ai * xr + br * yi + bi * yr;
+    p1[S * l] = cr * xr - ci * xi + dr * yr - di * yi;
+    p1[S * l + 1] = cr * xi + ci * xr + dr * yi + di * yr;
   }
 }
 
+template <int S>
 void Phase(double* __restrict p, uint64_t len, double r, double i) {
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p[2 * l], xi = p[2 * l + 1];
-    p[2 * l] = r * xr - i * xi;
-    p[2 * l + 1] = r * xi + i * xr;
+    double xr = p[S * l], xi = p[S * l + 1];
+    p[S * l] = r * xr - i * xi;
+    p[S * l + 1] = r * xi + i * xr;
   }
 }
 
+template <int S>
 void AntiDiagonal(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
   const double br = m[2], bi = m[3], cr = m[4], ci = m[5];
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p0[2 * l], xi = p0[2 * l + 1], yr = p1[2 * l], yi = p1[2 * l + 1];
-    p0[2 * l] = br * yr - bi * yi;
-    p0[2 * l + 1] = br * yi + bi * yr;
-    p1[2 * l] = cr * xr - ci * xi;
-    p1[2 * l + 1] = cr * xi + ci * xr;
+    double xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
+    p0[S * l] = br * yr - bi * yi;
+    p0[S * l + 1] = br * yi + bi * yr;
+    p1[S * l] = cr * xr - ci * xi;
+    p1[S * l + 1] = cr * xi + ci * xr;
   }
 }
 
+template <int S>
 void SwapRuns(double* __restrict p0, double* __restrict p1, uint64_t len) {
-  for (uint64_t l = 0; l < 2 * len; ++l) std::swap(p0[l], p1[l]);
+  for (uint64_t l = 0; l < len; ++l) {
+    std::swap(p0[S * l], p1[S * l]);
+    std::swap(p0[S * l + 1], p1[S * l + 1]);
+  }
 }
 
 bool IsOne(double re, double im) { return re == 1.0 && im == 0.0; }
@@ -125,13 +136,23 @@ void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, 
   Spread sp(With(controls, target));
   const uint64_t cm = Mask(controls), tb = uint64_t{1} << target;
   double* a = s.data();
+  // Runs of one amplitude (target 0, no controls) would cost an index
+  // computation and a call per pair: walk the interleaved pairs instead.
+  const bool pairs = target == 0 && controls.empty();
   auto run = [&](auto&& body) {
+    if (pairs) {
+      pool.Run(
+          s.dim() / 2,
+          [&](uint64_t b, uint64_t e, int) { body(std::integral_constant<int, 4>(), a + 4 * b, a + 4 * b + 2, e - b); },
+          kGrain);
+      return;
+    }
     pool.Run(
         sp.Count(s.dim()),
         [&](uint64_t b, uint64_t e, int) {
           sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
             double* p0 = a + 2 * (base | cm);
-            body(p0, p0 + 2 * tb, len);
+            body(std::integral_constant<int, 2>(), p0, p0 + 2 * tb, len);
           });
         },
         kGrain);
@@ -140,18 +161,18 @@ void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, 
   if (diagonal && IsOne(m[0], m[1])) {
     // Phase-type gates (Z, S, T, P, controlled phases): only the 1 half moves.
     const double r = m[6], i = m[7];
-    run([&](double*, double* p1, uint64_t len) { Phase(p1, len, r, i); });
+    run([&](auto st, double*, double* p1, uint64_t len) { Phase<st()>(p1, len, r, i); });
   } else if (diagonal) {
-    run([&](double* p0, double* p1, uint64_t len) {
-      Phase(p0, len, m[0], m[1]);
-      Phase(p1, len, m[6], m[7]);
+    run([&](auto st, double* p0, double* p1, uint64_t len) {
+      Phase<st()>(p0, len, m[0], m[1]);
+      Phase<st()>(p1, len, m[6], m[7]);
     });
   } else if (anti && IsOne(m[2], m[3]) && IsOne(m[4], m[5])) {
-    run([&](double* p0, double* p1, uint64_t len) { SwapRuns(p0, p1, len); });
+    run([&](auto st, double* p0, double* p1, uint64_t len) { SwapRuns<st()>(p0, p1, len); });
   } else if (anti) {
-    run([&](double* p0, double* p1, uint64_t len) { AntiDiagonal(p0, p1, len, m); });
+    run([&](auto st, double* p0, double* p1, uint64_t len) { AntiDiagonal<st()>(p0, p1, len, m); });
   } else {
-    run([&](double* p0, double* p1, uint64_t len) { Dense(p0, p1, len, m); });
+    run([&](auto st, double* p0, double* p1, uint64_t len) { Dense<st()>(p0, p1, len, m); });
   }
 }
 
@@ -164,10 +185,32 @@ void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& con
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
           uint64_t i = base | cm;
-          SwapRuns(a + 2 * (i | ba), a + 2 * (i | bb), len);
+          SwapRuns<2>(a + 2 * (i | ba), a + 2 * (i | bb), len);
         });
       },
       kGrain);
+}
+
+// The four amplitudes of each group sit at p[k] + S * l.
+template <int S>
+void Dense4(double* const* p, uint64_t len, const double* mm) {
+  for (uint64_t l = 0; l < len; ++l) {
+    double xr[4], xi[4];
+    for (int k = 0; k < 4; ++k) {
+      xr[k] = p[k][S * l];
+      xi[k] = p[k][S * l + 1];
+    }
+    for (int r = 0; r < 4; ++r) {
+      double yr = 0, yi = 0;
+      for (int c = 0; c < 4; ++c) {
+        double mr = mm[8 * r + 2 * c], mi = mm[8 * r + 2 * c + 1];
+        yr += mr * xr[c] - mi * xi[c];
+        yi += mr * xi[c] + mi * xr[c];
+      }
+      p[r][S * l] = yr;
+      p[r][S * l + 1] = yi;
+    }
+  }
 }
 
 void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
@@ -175,31 +218,27 @@ void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
   const uint64_t b0 = uint64_t{1} << q0, b1 = uint64_t{1} << q1;
   const uint64_t off[4] = {0, b0, b1, b0 | b1};
   double* a = s.data();
+  double mm[32];
+  std::memcpy(mm, m, sizeof mm);
+  if ((b0 | b1) == 3) {
+    // Qubits 0 and 1: each group is four adjacent amplitudes.
+    pool.Run(
+        s.dim() / 4,
+        [&](uint64_t b, uint64_t e, int) {
+          double* p[4];
+          for (int k = 0; k < 4; ++k) p[k] = a + 2 * (4 * b + off[k]);
+          Dense4<8>(p, e - b, mm);
+        },
+        kGrain);
+    return;
+  }
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
-        double mm[32];
-        std::memcpy(mm, m, sizeof mm);
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
           double* p[4];
           for (int k = 0; k < 4; ++k) p[k] = a + 2 * (base + off[k]);
-          for (uint64_t l = 0; l < len; ++l) {
-            double xr[4], xi[4];
-            for (int k = 0; k < 4; ++k) {
-              xr[k] = p[k][2 * l];
-              xi[k] = p[k][2 * l + 1];
-            }
-            for (int r = 0; r < 4; ++r) {
-              double yr = 0, yi = 0;
-              for (int c = 0; c < 4; ++c) {
-                double mr = mm[8 * r + 2 * c], mi = mm[8 * r + 2 * c + 1];
-                yr += mr * xr[c] - mi * xi[c];
-                yi += mr * xi[c] + mi * xr[c];
-              }
-              p[r][2 * l] = yr;
-              p[r][2 * l + 1] = yi;
-            }
-          }
+          Dense4<2>(p, len, mm);
         });
       },
       kGrain);
@@ -252,7 +291,7 @@ void Collapse(Pool& pool, State& s, int q, int outcome, double prob, bool reset)
             keep[l] *= scale;
             drop[l] = 0.0;
           }
-          if (reset && outcome) SwapRuns(p0, p1, len);
+          if (reset && outcome) SwapRuns<2>(p0, p1, len);
         });
       },
       kGrain);
@@ -277,7 +316,7 @@ std::vector<double> ChunkNorms(Pool& pool, const State& s) {
 void Scale(Pool& pool, State& s, double re, double im) {
   double* a = s.data();
   pool.Run(
-      s.dim(), [&](uint64_t b, uint64_t e, int) { Phase(a + 2 * b, e - b, re, im); }, kGrain);
+      s.dim(), [&](uint64_t b, uint64_t e, int) { Phase<2>(a + 2 * b, e - b, re, im); }, kGrain);
 }
 
 }  // namespace z3bra
