@@ -28,11 +28,7 @@ class TopHeap {
       // logarithm for nearly every amplitude of a large state.
       if (p < h_.front().p * (1 - 1e-10)) return;
     }
-    if (p != last_p_) {
-      last_p_ = p;
-      last_key_ = Round12(p);
-    }
-    Ranked r{last_key_, p, j};
+    Ranked r{Key(p), p, j};
     if (h_.size() < kTopOutcomes) {
       h_.push_back(r);
       std::push_heap(h_.begin(), h_.end(), Better);
@@ -45,9 +41,23 @@ class TopHeap {
   const std::vector<Ranked>& items() const { return h_; }
 
  private:
+  // Round12 with its power of ten kept while p stays well inside one
+  // decade: a near-uniform state offers every amplitude, and the logarithm
+  // would otherwise dominate the pass. Near a decade's edge it defers to
+  // Round12, so the key is the same function of p either way.
+  double Key(double p) {
+    if (!(p > lo_ && p < hi_)) {
+      int e = static_cast<int>(std::floor(std::log10(p)));
+      scale_ = std::pow(10.0, 11 - e);
+      lo_ = std::pow(10.0, e) * (1 + 1e-12);
+      hi_ = std::pow(10.0, e + 1) * (1 - 1e-12);
+      if (!(p > lo_ && p < hi_)) return Round12(p);
+    }
+    return std::nearbyint(p * scale_) / scale_;
+  }
+
   std::vector<Ranked> h_;
-  double last_p_ = -1;
-  double last_key_ = 0;
+  double lo_ = 0, hi_ = 0, scale_ = 1;
 };
 
 // One pass over outcome probabilities P(j), j < 2^m, in fixed chunks: the
