@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "circuit.h"
@@ -13,6 +14,21 @@ namespace {
 
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
+// MemAvailable in bytes, or 0 when unknown. Linux overcommits anonymous
+// maps, so a state larger than this would map fine and then bring the OOM
+// killer on first touch; refusing it up front gives the caller an answer.
+uint64_t AvailableBytes() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return static_cast<uint64_t>(kb) * 1024;
+}
+
 }  // namespace
 
 State::State(int n) : n_(n), dim_(uint64_t{1} << n) {
@@ -20,6 +36,11 @@ State::State(int n) : n_(n), dim_(uint64_t{1} << n) {
     throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs 2^" + std::to_string(n + 4) + " bytes");
   }
   size_t bytes = BytesFor(n);
+  uint64_t avail = AvailableBytes();
+  if (avail != 0 && bytes > avail) {
+    throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs " + std::to_string(bytes) +
+                      " bytes, more than the " + std::to_string(avail) + " bytes available");
+  }
   // States of 2 MiB and more are aligned to a huge page and asked to use
   // them: a gate on a high qubit strides across the whole vector, and 4 KiB
   // pages would make that a TLB miss per access. mmap returns zeroed,
