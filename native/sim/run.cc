@@ -73,6 +73,7 @@ std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector
   double before = 0;  // sum of the chunks before c
   uint64_t pos = 0;   // next amplitude of chunk c not yet passed
   double inside = 0;  // sum of chunk c's amplitudes before pos
+  uint64_t nonzero = 0;  // the last amplitude passed with p > 0
   const uint64_t last = norms.size() - 1;
   for (double u : sorted) {
     double target = u * total;
@@ -82,11 +83,11 @@ std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector
       pos = c * kChunk;
       inside = 0;
     }
-    if (pos < c * kChunk) pos = c * kChunk;
+    // Summing from the chunk's start in the same order as ChunkNorms makes
+    // the sweep reach norms[c] exactly, so a target inside the chunk is hit.
     double within = target - before;
     uint64_t end = std::min(s.dim(), (c + 1) * kChunk);
     uint64_t hit = end;
-    uint64_t nonzero = c * kChunk;
     for (uint64_t i = pos; i < end; ++i) {
       double p = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
       if (p > 0) nonzero = i;
