@@ -49,7 +49,8 @@ export function serverStream<Req, Res>(
     try {
       fn(ctx.auth.authenticate(call.metadata), call)
     } catch (err) {
-      call.destroy(toServiceError(err, method, ctx.log))
+      // grpc-js sends a server stream's status when the call emits an error.
+      call.emit('error', toServiceError(err, method, ctx.log))
     }
   }
 }
