@@ -78,8 +78,6 @@ const MIGRATIONS: Migration[] = [
   },
 ]
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
-
 export function openDb(file: string): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
   const db = new Database(file)
@@ -95,13 +93,16 @@ export function openDb(file: string): Db {
 
 function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }
-  const current = row.v ?? 0
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`the store ${db.name} has schema version ${current}, newer than this agent's ${SCHEMA_VERSION}; run a newer agent`)
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version))
+  const known = new Set(MIGRATIONS.map((m) => m.version))
+  const unknown = [...applied].filter((v) => !known.has(v))
+  if (unknown.length > 0) {
+    throw new Error(`the store ${db.name} has schema migrations ${unknown.join(', ')} that this agent does not know; run a newer agent`)
   }
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue
+  // Each migration is applied once, by version, whatever order they were
+  // written in: independent ones can land in either order.
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue
     db.transaction(() => {
       db.exec(m.sql)
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now())
