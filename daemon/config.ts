@@ -37,6 +37,21 @@ const configSchema = z
       .default({ maxQubits: 34, maxShots: 1_000_000, maxSourceBytes: 4 * 1024 * 1024, maxOps: 5_000_000 }),
     /** CPUs jobs may run on; unset: every CPU in the daemon's own affinity mask. */
     cpus: z.array(z.number().int().min(0).max(4095)).min(1).optional(),
+    /** CPUs kept for the OS and the daemon, never given to a job. */
+    reservedCpus: z.array(z.number().int().min(0).max(4095)).default([]),
+    /** Give jobs whole physical cores only (every hyper-thread sibling). */
+    wholeCores: z.boolean().default(false),
+    /** Most CPUs one job may get; 0: as many as one NUMA node has. */
+    maxCpusPerJob: z.number().int().min(0).max(4096).default(0),
+    jobTimeoutMs: z.number().int().min(1000).max(30 * 24 * 3_600_000).default(24 * 3_600_000),
+    /** Half-life of the CPU-seconds that fair share weighs. */
+    fairShareHalfLifeMs: z.number().int().min(1000).default(3_600_000),
+    /** Fair-share weight per tenant id; 1 for tenants not named. */
+    tenantWeights: z.record(z.string(), z.number().positive()).default({}),
+    /** How long a blocked head job lets later jobs start past it. */
+    backfillLimitMs: z.number().int().min(0).default(60_000),
+    /** Root of the sysfs tree the topology is read from; "/" on real hosts. */
+    sysfsRoot: z.string().default('/'),
     /** Path of the runner executable; unset: the one built by binding.gyp. */
     runnerPath: z.string().optional(),
   })

@@ -12,6 +12,9 @@ import { getAffinity, lockFile, notify, runnerPath } from './native'
 import { startServer } from './grpc/server'
 import { openDb } from './store/db'
 import { JobStore } from './store/jobs'
+import { HostStore } from './store/host'
+import { Scheduler } from './scheduler/scheduler'
+import { readTopology } from './scheduler/topology'
 import { AGENT_VERSION } from './version'
 
 const USAGE = `usage: z3bra-agentd [--state-dir DIR] [--socket PATH] [--listen HOST:PORT --tls-cert F --tls-key F] [--config FILE] [--log-level LEVEL]`
@@ -105,17 +108,33 @@ async function main(): Promise<void> {
   const auth = new Authenticator(db)
   auth.ensureBootstrapToken(config.adminTokenFile)
   const store = new JobStore(db)
-  const cpus = config.cpus ?? getAffinity(process.pid)
   const memoryLimitBytes = config.memoryLimitBytes ?? Math.floor(memAvailableBytes() * config.memoryLimitFraction)
+  const topology = readTopology(config.sysfsRoot)
+  // CPUs outside the daemon's own mask (or the configured set) are as good
+  // as reserved: the kernel would refuse to pin a runner there.
+  const allowed = new Set(config.cpus ?? getAffinity(process.pid))
+  const reserved = new Set([...config.reservedCpus, ...topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))])
+  const scheduler = new Scheduler({
+    topology,
+    policy: { reserved, wholeCores: config.wholeCores },
+    maxCpusPerJob: config.maxCpusPerJob,
+    memoryLimitBytes,
+    halfLifeMs: config.fairShareHalfLifeMs,
+    weightOf: (t) => config.tenantWeights[t] ?? 1,
+    backfillLimitMs: config.backfillLimitMs,
+  })
   const jobs = new JobManager({
     store,
+    host: new HostStore(db),
     config,
     log,
     runnerPath: config.runnerPath ?? runnerPath(),
-    cpus,
+    scheduler,
     memoryLimitBytes,
   })
+  jobs.restoreHostState()
   jobs.recover()
+  const cpus = topology.cpus.map((c) => c.id).filter((c) => !reserved.has(c))
   const srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' })
   log.info(
     { socket: config.socket, listen: config.listen, tcp_port: srv.tcpPort, state_dir: config.stateDir, cpus, memory_limit_bytes: memoryLimitBytes },

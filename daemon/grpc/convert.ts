@@ -13,7 +13,7 @@ export function timestamp(ms: number | null): Timestamp | null {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 }
 }
 
-export function jobMessage(j: JobRow): Record<string, unknown> {
+export function jobMessage(j: JobRow, waitReason?: string): Record<string, unknown> {
   return {
     job_id: j.id,
     name: j.name,
@@ -37,6 +37,9 @@ export function jobMessage(j: JobRow): Record<string, unknown> {
     cpus: j.cpus ? (JSON.parse(j.cpus) as number[]) : [],
     memory_bytes: String(j.memory_bytes),
     format: j.format,
+    numa_node: j.numa_node ?? undefined,
+    wait_reason: waitReason ?? '',
+    requested_cpus: j.requested_cpus,
   }
 }
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// HostService: what an operator asks first about a host.
+// HostService: what an operator asks first about a host, and the levers
+// to drain it and cordon CPUs.
 import type * as grpc from '@grpc/grpc-js'
 import os from 'node:os'
+import { formatCpuList, parseCpuList } from '../backends/proc'
 import { memAvailableBytes, type Config } from '../config'
+import { AgentError } from '../errors'
 import type { JobManager } from '../jobs/manager'
+import type { Principal } from '../auth'
 import { AGENT_VERSION, GIT_COMMIT } from '../version'
 import { timestamp } from './convert'
 import { unary, type HandlerContext } from './handlers'
@@ -13,46 +17,104 @@ export interface HostInfo {
   simulator: string
 }
 
+const MAX_REASON_CHARS = 500
+
+function reasonOf(r: { reason?: string }, what: string): string {
+  const reason = (r.reason ?? '').trim()
+  if (!reason) throw new AgentError('Z3_INVALID_ARGUMENT', `${what} needs a reason, for the record.`)
+  if (reason.length > MAX_REASON_CHARS) throw new AgentError('Z3_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_CHARS} characters.`)
+  return reason
+}
+
+function cpusOf(r: { cpus?: string }): number[] {
+  try {
+    const cpus = parseCpuList(r.cpus ?? '')
+    if (cpus.length === 0) throw new RangeError('empty')
+    return cpus
+  } catch {
+    throw new AgentError('Z3_INVALID_ARGUMENT', `cpus must be a CPU list such as "3,5-7"; got "${r.cpus ?? ''}".`)
+  }
+}
+
+function actorOf(p: Principal): string {
+  return `${p.userId}@${p.tenantId}`
+}
+
+export function hostStatus(jobs: JobManager, config: Config, info: HostInfo): Record<string, unknown> {
+  const s = jobs.scheduler
+  const counts = jobs.store.countsByState()
+  const running = [...s.held.keys()]
+  const cpus = s.topology.cpus.map((c) => {
+    const holder = s.busy.get(c.id)
+    const cordon = s.cordoned.get(c.id)
+    const state = holder ? 'busy' : s.policy.reserved.has(c.id) ? 'reserved' : cordon ? 'cordoned' : 'free'
+    return { cpu: c.id, state, job_id: holder ?? '', node: c.node, core: c.core, package: c.pkg, reason: cordon?.reason ?? '', siblings: c.siblings }
+  })
+  const head = s.head()
+  const degraded = [...jobs.degraded.values()]
+  return {
+    version: AGENT_VERSION,
+    git_commit: GIT_COMMIT,
+    hostname: os.hostname(),
+    started_at: timestamp(info.startedAt),
+    uptime_seconds: (Date.now() - info.startedAt) / 1000,
+    pid: process.pid,
+    state_dir: config.stateDir,
+    socket_path: config.socket,
+    cpus_online: s.topology.cpus.length,
+    cpus,
+    memory_total_bytes: String(os.totalmem()),
+    memory_available_bytes: String(memAvailableBytes()),
+    memory_limit_bytes: String(jobs.memoryLimitBytes),
+    queue_depth: counts.QUEUED,
+    running_jobs: running.length,
+    running_job_ids: running,
+    state: degraded.length ? 'degraded' : jobs.isDraining ? 'draining' : 'serving',
+    simulator: info.simulator,
+    jobs_by_state: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, String(v)])),
+    kernel: `${os.type()} ${os.release()}`,
+    nodes: s.topology.nodes.map((n) => ({ node: n.id, cpus: n.cpus, memory_bytes: String(n.memoryBytes) })),
+    tenants: s.tenants().map((t) => ({ tenant_id: t.tenantId, queued: t.queued, fair_share_factor: t.factor, weight: t.weight })),
+    head_job_id: head?.jobId ?? '',
+    head_wait_reason: head?.reason ?? '',
+    drain: s.drain ? { actor: s.drain.actor, reason: s.drain.reason, time: timestamp(s.drain.time) } : null,
+    degraded_reasons: degraded,
+    smt: s.topology.smt,
+    whole_cores: s.policy.wholeCores,
+  }
+}
+
 export function hostService(
   ctx: HandlerContext,
   jobs: JobManager,
   config: Config,
   info: HostInfo,
 ): grpc.UntypedServiceImplementation {
+  const status = () => hostStatus(jobs, config, info)
   return {
-    GetStatus: unary<unknown, unknown>(ctx, 'GetStatus', () => {
-      const holders = jobs.cpuHolders()
-      const counts = jobs.store.countsByState()
-      const running = jobs.runningIds()
-      const usable = new Set(jobs.cpus)
-      const online = os.cpus().length
-      const cpus = []
-      for (let c = 0; c < online; c++) {
-        const holder = holders.get(c)
-        cpus.push({ cpu: c, state: !usable.has(c) ? 'reserved' : holder ? 'busy' : 'free', job_id: holder ?? '' })
-      }
-      return {
-        version: AGENT_VERSION,
-        git_commit: GIT_COMMIT,
-        hostname: os.hostname(),
-        started_at: timestamp(info.startedAt),
-        uptime_seconds: (Date.now() - info.startedAt) / 1000,
-        pid: process.pid,
-        state_dir: config.stateDir,
-        socket_path: config.socket,
-        cpus_online: online,
-        cpus,
-        memory_total_bytes: String(os.totalmem()),
-        memory_available_bytes: String(memAvailableBytes()),
-        memory_limit_bytes: String(jobs.memoryLimitBytes),
-        queue_depth: counts.QUEUED,
-        running_jobs: running.length,
-        running_job_ids: running,
-        state: jobs.isDraining ? 'draining' : 'serving',
-        simulator: info.simulator,
-        jobs_by_state: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, String(v)])),
-        kernel: `${os.type()} ${os.release()}`,
-      }
+    GetStatus: unary<unknown, unknown>(ctx, 'GetStatus', () => status()),
+    Drain: (call: grpc.ServerUnaryCall<any, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      // Unary but possibly long: with wait it answers once running work ends.
+      unary<any, unknown>(ctx, 'Drain', (p, r) => {
+        jobs.drain(actorOf(p), reasonOf(r, 'Drain'))
+        return r.wait ? null : status()
+      })(call, (err, res) => {
+        if (err || !call.request.wait) return callback(err, res)
+        void jobs.idle().then(() => callback(null, status()))
+      })
+    },
+    Undrain: unary<any, unknown>(ctx, 'Undrain', (p, r) => {
+      jobs.undrain(actorOf(p), (r.reason ?? '').trim())
+      return status()
+    }),
+    Cordon: unary<any, unknown>(ctx, 'Cordon', (p, r) => {
+      const cpus = cpusOf(r)
+      jobs.cordon(actorOf(p), cpus, reasonOf(r, `Cordon of CPUs ${formatCpuList(cpus)}`))
+      return status()
+    }),
+    Uncordon: unary<any, unknown>(ctx, 'Uncordon', (p, r) => {
+      jobs.uncordon(actorOf(p), cpusOf(r), (r.reason ?? '').trim())
+      return status()
     }),
   }
 }

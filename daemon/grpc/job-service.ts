@@ -10,6 +10,7 @@ import { serverStream, unary, type HandlerContext } from './handlers'
 type Req = Record<string, any>
 
 export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedServiceImplementation {
+  const msg = (j: JobRow) => jobMessage(j, j.state === 'QUEUED' ? jobs.waitReason(j.id) : undefined)
   return {
     SubmitJob: unary<Req, unknown>(ctx, 'SubmitJob', (p, r) => {
       const out = jobs.submit(p, {
@@ -22,11 +23,12 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
         clientRequestId: r.client_request_id,
         name: r.name,
         priority: r.priority,
+        cpus: r.cpus,
       })
-      return { job: jobMessage(out.job), existing: out.existing }
+      return { job: msg(out.job), existing: out.existing }
     }),
 
-    GetJob: unary<Req, unknown>(ctx, 'GetJob', (p, r) => jobMessage(jobs.get(p, r.job_id))),
+    GetJob: unary<Req, unknown>(ctx, 'GetJob', (p, r) => msg(jobs.get(p, r.job_id))),
 
     ListJobs: unary<Req, unknown>(ctx, 'ListJobs', (p, r) => {
       const states = (r.states as string[]).map((s) => {
@@ -36,10 +38,10 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
         return s as JobState
       })
       const page = jobs.list(p, r.page_size, r.page_token, states)
-      return { jobs: page.jobs.map(jobMessage), next_page_token: page.next }
+      return { jobs: page.jobs.map((j) => msg(j)), next_page_token: page.next }
     }),
 
-    CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) => jobMessage(jobs.cancel(p, r.job_id, r.reason))),
+    CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) => msg(jobs.cancel(p, r.job_id, r.reason))),
 
     GetJobResult: unary<Req, unknown>(ctx, 'GetJobResult', (p, r) => resultMessage(r.job_id, jobs.result(p, r.job_id))),
 
@@ -50,7 +52,7 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
         state: j.state,
         time: timestamp(Date.now()),
         message,
-        job: jobMessage(j),
+        job: msg(j),
       })
       // Subscribe before reading the current state, so no transition falls
       // between the two.

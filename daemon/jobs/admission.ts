@@ -21,6 +21,8 @@ export interface SubmitFields {
   clientRequestId?: string
   name?: string
   priority?: number
+  /** CPUs asked for; 0 or unset: the scheduler's default for the size. */
+  cpus?: number
 }
 
 export interface Admitted {

@@ -11,7 +11,10 @@ import { AgentError } from '../errors'
 import type { Logger } from '../log'
 import { GIT_COMMIT, AGENT_VERSION } from '../version'
 import { LocalRun, type RunnerOutput } from '../backends/local'
-import { processMatches } from '../backends/proc'
+import { formatCpuList, processMatches } from '../backends/proc'
+import type { Allocation } from '../scheduler/allocator'
+import type { Scheduler } from '../scheduler/scheduler'
+import type { HostStore } from '../store/host'
 import { JobStore, TERMINAL_STATES, type JobRow, type JobState } from '../store/jobs'
 import { admit, compileCircuit, type SubmitFields } from './admission'
 
@@ -43,7 +46,7 @@ interface Running {
   run: LocalRun
   cpus: number[]
   /** Why the daemon itself killed the runner; null when it did not. */
-  killedFor: 'cancel' | 'shutdown' | null
+  killedFor: 'cancel' | 'shutdown' | 'timeout' | null
 }
 
 export interface ManagerOptions {
@@ -51,8 +54,8 @@ export interface ManagerOptions {
   config: Config
   log: Logger
   runnerPath: string
-  /** CPUs jobs may run on, one job per CPU. */
-  cpus: number[]
+  scheduler: Scheduler
+  host: HostStore
   memoryLimitBytes: number
 }
 
@@ -61,13 +64,15 @@ export class JobManager extends EventEmitter {
   private readonly config: Config
   private readonly log: Logger
   private readonly runnerPath: string
-  readonly cpus: readonly number[]
+  readonly scheduler: Scheduler
+  private readonly host: HostStore
   readonly memoryLimitBytes: number
-  /** CPU -> job id, exactly for the CPUs whose runner is alive. */
-  private readonly busy = new Map<number, string>()
   private readonly running = new Map<string, Running>()
-  private draining = false
+  /** True from SIGTERM on: nothing new starts, running jobs get a grace. */
+  private stopping = false
   private scheduling = false
+  /** Set while a runner ignored SIGKILL; its CPUs stay taken. */
+  readonly degraded = new Map<string, string>()
 
   constructor(o: ManagerOptions) {
     super()
@@ -76,16 +81,18 @@ export class JobManager extends EventEmitter {
     this.config = o.config
     this.log = o.log
     this.runnerPath = o.runnerPath
-    this.cpus = [...o.cpus].sort((a, b) => a - b)
+    this.scheduler = o.scheduler
+    this.host = o.host
     this.memoryLimitBytes = o.memoryLimitBytes
   }
 
   get isDraining(): boolean {
-    return this.draining
+    return this.stopping || this.scheduler.drain !== null
   }
 
-  cpuHolders(): ReadonlyMap<number, string> {
-    return this.busy
+  /** Why a queued job waits; undefined when it is not waiting or not known. */
+  waitReason(id: string): string | undefined {
+    return this.scheduler.waiting.get(id)
   }
 
   runningIds(): string[] {
@@ -111,11 +118,40 @@ export class JobManager extends EventEmitter {
       })
       if (back) this.log.warn({ job_id: job.id, attempts: job.attempts }, 'requeued a job left running')
     }
+    for (const a of this.store.allocations()) {
+      // Only a runner of a job that is no longer RUNNING can be left here;
+      // the records go, per job, whatever state they are in.
+      if (!a.valid) this.log.warn({ job_id: a.job_id }, 'dropped an allocation record whose checksum does not match')
+      const gone = a.cpus.filter((c) => !this.scheduler.topology.cpus.some((x) => x.id === c))
+      if (gone.length) this.log.warn({ job_id: a.job_id, cpus: gone }, 'an allocation named CPUs this host no longer has')
+      if (a.pid && processMatches(a.pid, 'z3bra-sim')) {
+        try {
+          process.kill(a.pid, 'SIGKILL')
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      this.store.dropAllocation(a.job_id)
+    }
+    for (const job of this.store.queued(Number.MAX_SAFE_INTEGER)) this.enqueue(job)
+  }
+
+  private enqueue(job: JobRow): void {
+    this.scheduler.enqueue({
+      id: job.id,
+      tenantId: job.tenant_id,
+      priority: job.priority,
+      seq: job.seq,
+      cpus: this.scheduler.cpusFor(job.num_qubits, job.requested_cpus),
+      memoryBytes: job.memory_bytes,
+      createdAt: job.created_at,
+    })
   }
 
   submit(p: Principal, f: SubmitFields): { job: JobRow; existing: boolean } {
-    if (this.draining) {
-      throw new AgentError('Z3_DRAINING', 'This host is draining and takes no new jobs; submit to another host.')
+    if (this.isDraining) {
+      const why = this.scheduler.drain ? ` (${this.scheduler.drain.reason})` : ''
+      throw new AgentError('Z3_DRAINING', `This host is draining${why} and takes no new jobs; submit to another host.`)
     }
     // An idempotent repeat answers before the circuit is parsed again.
     if (f.clientRequestId) {
@@ -123,6 +159,12 @@ export class JobManager extends EventEmitter {
       if (found) return { job: found, existing: true }
     }
     const a = admit(f, this.config, this.memoryLimitBytes)
+    const requested = f.cpus ?? 0
+    if (!Number.isInteger(requested) || requested < 0) {
+      throw new AgentError('Z3_INVALID_ARGUMENT', `cpus must be a whole number, 0 for the default; got ${requested}.`)
+    }
+    const never = this.scheduler.neverFits(this.scheduler.cpusFor(a.circuit.numQubits, requested), a.memoryBytes)
+    if (never) throw new AgentError('Z3_HOST_LIMIT', `This job could never run on this host: ${never}.`)
     const out = this.store.insert({
       tenant_id: p.tenantId,
       submitted_by: p.userId,
@@ -140,8 +182,10 @@ export class JobManager extends EventEmitter {
       probabilities: f.probabilities ? 1 : 0,
       priority: f.priority ?? 0,
       memory_bytes: a.memoryBytes,
+      requested_cpus: requested,
     })
     if (!out.existing) {
+      this.enqueue(out.job)
       this.log.info({ job_id: out.job.id, tenant_id: p.tenantId, qubits: a.circuit.numQubits, shots: f.shots }, 'job queued')
       this.emit('job', out.job)
       setImmediate(() => this.schedule())
@@ -189,6 +233,7 @@ export class JobManager extends EventEmitter {
     const why = `cancelled by ${p.userId}${reason ? `: ${reason}` : ''}`
     const done = this.store.transition(id, ['QUEUED', 'RUNNING'], 'CANCELLED', why, { error: why })
     if (!done) return this.get(p, id) // It ended meanwhile; report how.
+    this.scheduler.dequeue(id)
     const r = this.running.get(id)
     if (r) {
       r.killedFor = 'cancel'
@@ -209,55 +254,89 @@ export class JobManager extends EventEmitter {
     return JSON.parse(text) as JobResultDoc
   }
 
-  /** Starts queued jobs while CPUs are free. */
+  /** Starts queued jobs while the scheduler finds them CPUs. */
   schedule(): void {
-    if (this.scheduling) return
+    if (this.scheduling || this.stopping) return
     this.scheduling = true
     try {
-      while (!this.draining) {
-        const free = this.cpus.find((c) => !this.busy.has(c))
-        if (free === undefined) break
-        const [next] = this.store.queued(1)
+      for (;;) {
+        const next = this.scheduler.next()
         if (!next) break
-        this.start(next, [free])
+        const row = this.store.get(next.job.id)
+        if (!row || row.state !== 'QUEUED') continue
+        this.start(row, next.allocation)
       }
     } finally {
       this.scheduling = false
     }
   }
 
-  private start(job: JobRow, cpus: number[]): void {
-    const started = this.store.transition(job.id, ['QUEUED'], 'RUNNING', `started on CPUs ${cpus.join(',')}`, {
+  private start(job: JobRow, allocation: Allocation): void {
+    const cpus = allocation.cpus
+    const where = allocation.node >= 0 ? ` on NUMA node ${allocation.node}` : ' across NUMA nodes'
+    const started = this.store.transition(job.id, ['QUEUED'], 'RUNNING', `started on CPUs ${formatCpuList(cpus)}${where}`, {
       started_at: Date.now(),
       attempts: job.attempts + 1,
     })
     if (!started) return
-    for (const c of cpus) this.busy.set(c, job.id)
+    this.scheduler.hold({ id: job.id, tenantId: job.tenant_id, priority: job.priority, seq: job.seq, cpus: cpus.length, memoryBytes: job.memory_bytes, createdAt: job.created_at }, allocation)
     const run = new LocalRun(this.runnerPath)
     const entry: Running = { run, cpus, killedFor: null }
     this.running.set(job.id, entry)
     const jlog = this.log.child({ job_id: job.id })
-    void this.drive(started, entry, jlog)
+    void this.drive(started, entry, allocation.node, jlog)
   }
 
-  private async drive(job: JobRow, r: Running, jlog: Logger): Promise<void> {
+  /**
+   * Past the job timeout: SIGTERM, then SIGKILL after KILL_WAIT_MS; a
+   * runner still there after another KILL_WAIT_MS will not die, and the host
+   * says so instead of quietly reusing its CPUs.
+   */
+  private armTimeout(job: JobRow, r: Running, jlog: Logger): () => void {
+    const timers: NodeJS.Timeout[] = []
+    timers.push(
+      setTimeout(() => {
+        r.killedFor = r.killedFor ?? 'timeout'
+        jlog.warn({ timeout_ms: this.config.jobTimeoutMs }, 'job timed out: stopping its runner')
+        r.run.kill('SIGTERM')
+        timers.push(
+          setTimeout(() => {
+            r.run.kill('SIGKILL')
+            timers.push(
+              setTimeout(() => {
+                const msg = `runner of job ${job.id} (pid ${r.run.child.pid}) survived SIGKILL; CPUs ${formatCpuList(r.cpus)} stay held`
+                this.degraded.set(job.id, msg)
+                jlog.error({ pid: r.run.child.pid }, 'runner will not die')
+              }, KILL_WAIT_MS),
+            )
+          }, KILL_WAIT_MS),
+        )
+      }, this.config.jobTimeoutMs),
+    )
+    return () => timers.forEach(clearTimeout)
+  }
+
+  private async drive(job: JobRow, r: Running, node: number, jlog: Logger): Promise<void> {
     let failure: string | null = null
+    const disarm = this.armTimeout(job, r, jlog)
     try {
       const pid = await r.run.spawned()
       const placed = r.run.pin(r.cpus)
-      this.store.setPlacement(job.id, placed.cpus, pid)
+      this.store.setPlacement(job.id, placed.cpus, pid, node)
       const circuit = compileCircuit(job.source, this.config)
       r.run.feed(
         toRunnerInput(circuit, { shots: job.shots, seed: BigInt(job.seed), probabilities: job.probabilities === 1, threads: 0 }),
       )
-      jlog.info({ pid, cpus: placed.cpus, attempt: job.attempts }, 'job running')
+      jlog.info({ pid, cpus: placed.cpus, mems: placed.mems, node, attempt: job.attempts }, 'job running')
       this.emit('job', this.store.get(job.id))
     } catch (err) {
       failure = `the job could not be started: ${(err as Error).message}`
       r.run.kill('SIGKILL')
     }
     const end = await r.run.wait()
-    for (const c of r.cpus) this.busy.delete(c)
+    disarm()
+    this.degraded.delete(job.id)
+    this.scheduler.release(job.id)
     this.running.delete(job.id)
     let after: JobRow | undefined
     if (r.killedFor === 'shutdown') {
@@ -265,8 +344,12 @@ export class JobManager extends EventEmitter {
         cpus: null,
         runner_pid: null,
       })
+      // Not enqueued: the daemon is stopping; the next start loads it.
     } else if (r.killedFor === 'cancel') {
       after = undefined // CANCELLED was committed before the kill.
+    } else if (r.killedFor === 'timeout') {
+      const msg = `the job ran past its timeout of ${this.config.jobTimeoutMs} ms (jobTimeoutMs)`
+      after = this.store.transition(job.id, ['RUNNING'], 'FAILED', msg, { error: msg })
     } else if (failure !== null) {
       after = this.store.transition(job.id, ['RUNNING'], 'FAILED', failure, { error: failure })
     } else if (end.kind === 'ok') {
@@ -281,6 +364,67 @@ export class JobManager extends EventEmitter {
     if (after) this.emit('job', after)
     this.emit('runner-exit', job.id)
     this.schedule()
+  }
+
+  /** Stops starting jobs, with a recorded reason; running ones go on. */
+  drain(actor: string, reason: string): void {
+    this.scheduler.drain = { actor, reason, time: Date.now() }
+    this.host.set('drain', this.scheduler.drain)
+    this.host.event(actor, 'drain', reason)
+    this.log.info({ actor, reason }, 'host drained')
+  }
+
+  undrain(actor: string, reason: string): void {
+    this.scheduler.drain = null
+    this.host.set('drain', null)
+    this.host.event(actor, 'undrain', reason)
+    this.log.info({ actor }, 'host undrained')
+    this.schedule()
+  }
+
+  /** Resolves when no job is running (or at once). */
+  idle(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.running.size === 0) {
+          this.off('runner-exit', check)
+          resolve()
+        }
+      }
+      this.on('runner-exit', check)
+    })
+  }
+
+  cordon(actor: string, cpus: number[], reason: string): void {
+    const known = new Set(this.scheduler.topology.cpus.map((c) => c.id))
+    const unknown = cpus.filter((c) => !known.has(c))
+    if (unknown.length) throw new AgentError('Z3_INVALID_ARGUMENT', `CPUs ${formatCpuList(unknown)} are not online on this host.`)
+    const mark = { actor, reason, time: Date.now() }
+    for (const c of cpus) this.scheduler.cordoned.set(c, mark)
+    this.host.set('cordon', Object.fromEntries(this.scheduler.cordoned))
+    this.host.event(actor, 'cordon', `${formatCpuList(cpus)}: ${reason}`)
+    this.log.info({ actor, cpus, reason }, 'CPUs cordoned')
+  }
+
+  uncordon(actor: string, cpus: number[], reason: string): void {
+    for (const c of cpus) this.scheduler.cordoned.delete(c)
+    this.host.set('cordon', Object.fromEntries(this.scheduler.cordoned))
+    this.host.event(actor, 'uncordon', `${formatCpuList(cpus)}: ${reason}`)
+    this.log.info({ actor, cpus }, 'CPUs uncordoned')
+    this.schedule()
+  }
+
+  /** Restores drain and cordons recorded by an earlier run. */
+  restoreHostState(): void {
+    const drain = this.host.get<{ actor: string; reason: string; time: number } | null>('drain')
+    if (drain) this.scheduler.drain = drain
+    const cordon = this.host.get<Record<string, { actor: string; reason: string; time: number }>>('cordon') ?? {}
+    const known = new Set(this.scheduler.topology.cpus.map((c) => c.id))
+    for (const [cpu, mark] of Object.entries(cordon)) {
+      if (known.has(Number(cpu))) this.scheduler.cordoned.set(Number(cpu), mark)
+      else this.log.warn({ cpu: Number(cpu) }, 'a cordoned CPU is no longer online')
+    }
   }
 
   private resultDoc(job: JobRow, o: RunnerOutput): JobResultDoc {
@@ -310,7 +454,7 @@ export class JobManager extends EventEmitter {
    * kills the rest and puts them back in the queue for the next start.
    */
   async drainAndStop(graceMs: number): Promise<void> {
-    this.draining = true
+    this.stopping = true
     const deadline = Date.now() + graceMs
     while (this.running.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {

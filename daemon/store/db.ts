@@ -76,6 +76,33 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'scheduler: requested CPUs, NUMA node, allocations, host state',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN requested_cpus INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN numa_node INTEGER;
+      CREATE TABLE allocations (
+        job_id     TEXT PRIMARY KEY REFERENCES jobs (id),
+        cpus       TEXT    NOT NULL,
+        node       INTEGER NOT NULL,
+        pid        INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        checksum   TEXT    NOT NULL
+      );
+      CREATE TABLE host_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE host_events (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        time   INTEGER NOT NULL,
+        actor  TEXT    NOT NULL,
+        action TEXT    NOT NULL,
+        detail TEXT    NOT NULL
+      );
+    `,
+  },
 ]
 
 export function openDb(file: string): Db {

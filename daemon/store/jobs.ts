@@ -2,7 +2,7 @@
 // The job table and its transitions. Each transition is one transaction that
 // checks the state it leaves, writes the new one and records an event, so a
 // job's history is exactly its rows in job_events.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { Db } from './db'
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const
@@ -42,12 +42,29 @@ export interface JobRow {
   cpus: string | null
   /** The live runner's pid while RUNNING on the local backend. */
   runner_pid: number | null
+  /** CPUs the submitter asked for; 0: the scheduler's default for the size. */
+  requested_cpus: number
+  /** NUMA node of the last placement; -1 when it spanned nodes; null until placed. */
+  numa_node: number | null
 }
 
 export type NewJob = Omit<
   JobRow,
-  'seq' | 'id' | 'state' | 'attempts' | 'created_at' | 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid'
+  'seq' | 'id' | 'state' | 'attempts' | 'created_at' | 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid' | 'numa_node'
 >
+
+export interface AllocationRecord {
+  job_id: string
+  cpus: number[]
+  node: number
+  pid: number
+  /** False when the stored checksum does not match the row. */
+  valid: boolean
+}
+
+function allocationChecksum(jobId: string, cpus: string, node: number, pid: number): string {
+  return createHash('sha256').update(`${jobId}|${cpus}|${node}|${pid}`).digest('hex')
+}
 
 export interface JobEventRow {
   seq: number
@@ -79,10 +96,10 @@ export class JobStore {
     this.insertStmt = db.prepare(`
       INSERT INTO jobs (id, tenant_id, submitted_by, client_request_id, name, backend, state, format, source,
         source_sha256, num_qubits, num_clbits, gate_count, shots, seed, probabilities, priority, memory_bytes,
-        created_at)
+        requested_cpus, created_at)
       VALUES (@id, @tenant_id, @submitted_by, @client_request_id, @name, @backend, 'QUEUED', @format, @source,
         @source_sha256, @num_qubits, @num_clbits, @gate_count, @shots, @seed, @probabilities, @priority,
-        @memory_bytes, @created_at)`)
+        @memory_bytes, @requested_cpus, @created_at)`)
     this.eventStmt = db.prepare('INSERT INTO job_events (job_id, state, time, message) VALUES (?, ?, ?, ?)')
   }
 
@@ -133,6 +150,8 @@ export class JobStore {
         set.finished_at = t
         set.runner_pid = null
       }
+      // An allocation lives exactly as long as the job is RUNNING.
+      if (to !== 'RUNNING') this.db.prepare('DELETE FROM allocations WHERE job_id = ?').run(id)
       const cols = Object.keys(set)
       this.db.prepare(`UPDATE jobs SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...set, id })
       if (result !== undefined) {
@@ -143,9 +162,44 @@ export class JobStore {
     }).immediate()
   }
 
-  /** Records where a RUNNING job's runner is, without changing its state. */
-  setPlacement(id: string, cpus: number[], pid: number): void {
-    this.db.prepare("UPDATE jobs SET cpus = ?, runner_pid = ? WHERE id = ? AND state = 'RUNNING'").run(JSON.stringify(cpus), pid, id)
+  /**
+   * Records where a RUNNING job's runner is, without changing its state,
+   * and the allocation with a checksum, in one transaction.
+   */
+  setPlacement(id: string, cpus: number[], pid: number, node: number): void {
+    const text = JSON.stringify(cpus)
+    this.db.transaction(() => {
+      const r = this.db
+        .prepare("UPDATE jobs SET cpus = ?, runner_pid = ?, numa_node = ? WHERE id = ? AND state = 'RUNNING'")
+        .run(text, pid, node, id)
+      if (r.changes === 0) return
+      this.db
+        .prepare('INSERT OR REPLACE INTO allocations (job_id, cpus, node, pid, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, text, node, pid, this.now(), allocationChecksum(id, text, node, pid))
+    }).immediate()
+  }
+
+  allocations(): AllocationRecord[] {
+    const rows = this.db.prepare('SELECT * FROM allocations ORDER BY created_at').all() as {
+      job_id: string
+      cpus: string
+      node: number
+      pid: number
+      checksum: string
+    }[]
+    return rows.map((r) => {
+      let cpus: number[] = []
+      try {
+        cpus = JSON.parse(r.cpus) as number[]
+      } catch {
+        // A damaged row: the checksum below fails too.
+      }
+      return { job_id: r.job_id, cpus, node: r.node, pid: r.pid, valid: allocationChecksum(r.job_id, r.cpus, r.node, r.pid) === r.checksum }
+    })
+  }
+
+  dropAllocation(jobId: string): void {
+    this.db.prepare('DELETE FROM allocations WHERE job_id = ?').run(jobId)
   }
 
   list(q: ListQuery): JobRow[] {

@@ -48,7 +48,7 @@ t.test('kill -9 with running and queued jobs: every acknowledged job completes a
   const d = await startDaemon({ dir, config: { cpus: [0, 1] } })
   const slow = slowCircuit(20, 150)
   const ids: string[] = []
-  for (let i = 0; i < 2; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: slow, shots: 100, seed: String(7 + i) })).job.job_id)
+  for (let i = 0; i < 2; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: slow, shots: 100, seed: String(7 + i), cpus: 1 })).job.job_id)
   for (let i = 0; i < 4; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 100 })).job.job_id)
   await waitForState(d, ids[0], ['RUNNING'])
   await waitForState(d, ids[1], ['RUNNING'])
