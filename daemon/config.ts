@@ -54,6 +54,41 @@ const configSchema = z
     sysfsRoot: z.string().default('/'),
     /** Path of the runner executable; unset: the one built by binding.gyp. */
     runnerPath: z.string().optional(),
+    /** A role table replacing daemon/iam/roles.default.json (docs/iam.md). */
+    rolesFile: z.string().min(1).optional(),
+    /** The Ed25519 audit key; unset: <stateDir>/audit-ed25519.key. */
+    auditKeyFile: z.string().min(1).optional(),
+    /** Sign the audit chain's head every this many events (and at shutdown). */
+    auditSignEvery: z.number().int().min(1).max(1_000_000).default(100),
+    /** Classification of a job submitted without one. */
+    defaultClassification: z.enum(['phi', 'de-identified', 'public']).default('public'),
+    /** Where refusals for plan reasons tell tenants to upgrade; optional. */
+    billingUrl: z.string().default(''),
+    /** This host's own limits per tenant, on top of the plan's. */
+    tenantLimits: z
+      .object({
+        maxActiveJobsPerTenant: z.number().int().min(1).optional(),
+        cpuSecondsPerMonth: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
+    /** JWTs from an OIDC issuer (docs/iam.md); unset: API tokens only. */
+    jwt: z
+      .object({
+        issuer: z.string().min(1),
+        audience: z.string().min(1),
+        jwksUrl: z.string().url().optional(),
+        jwksFile: z.string().min(1).optional(),
+        algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).default(['RS256', 'ES256', 'EdDSA']),
+        tenantClaim: z.string().min(1).default('tenant_id'),
+        roleClaim: z.string().min(1).default('realm_access.roles'),
+        userClaim: z.string().min(1).default('sub'),
+        cacheMaxAgeMs: z.number().int().min(0).default(600_000),
+        clockToleranceSec: z.number().int().min(0).max(300).default(30),
+      })
+      .strict()
+      .refine((j) => Boolean(j.jwksUrl) !== Boolean(j.jwksFile), { message: 'give exactly one of jwksUrl and jwksFile' })
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -67,7 +102,7 @@ const configSchema = z
 
 export type ConfigInput = z.input<typeof configSchema>
 export type Config = Readonly<
-  z.output<typeof configSchema> & { socket: string; adminTokenFile: string; dbFile: string; lockFile: string }
+  z.output<typeof configSchema> & { socket: string; adminTokenFile: string; dbFile: string; lockFile: string; auditKeyFile: string; auditHeadFile: string }
 >
 
 export class ConfigError extends Error {
@@ -109,6 +144,9 @@ export function loadConfig(flags: Partial<ConfigInput> & { config?: string }, cw
     adminTokenFile: path.resolve(cwd, c.adminTokenFile ?? path.join(stateDir, 'admin.token')),
     dbFile: path.join(stateDir, 'agent.db'),
     lockFile: path.join(stateDir, 'agent.lock'),
+    auditKeyFile: path.resolve(cwd, c.auditKeyFile ?? path.join(stateDir, 'audit-ed25519.key')),
+    auditHeadFile: path.join(stateDir, 'audit.head'),
+    rolesFile: c.rolesFile === undefined ? undefined : path.resolve(cwd, c.rolesFile),
   })
 }
 

@@ -18,6 +18,14 @@ export const ERROR_CODES = {
   Z3_JOB_ENDED: { grpc: status.FAILED_PRECONDITION, meaning: 'the job has already ended' },
   Z3_RESULT_NOT_READY: { grpc: status.FAILED_PRECONDITION, meaning: 'the job has not succeeded, so it has no result' },
   Z3_BACKEND_UNKNOWN: { grpc: status.INVALID_ARGUMENT, meaning: 'the backend is not one this host offers' },
+  Z3_TENANT_NOT_FOUND: { grpc: status.NOT_FOUND, meaning: 'no such tenant, user or token (or it belongs to another tenant)' },
+  Z3_ALREADY_EXISTS: { grpc: status.ALREADY_EXISTS, meaning: 'a tenant or user with that id already exists' },
+  Z3_QUOTA_EXCEEDED: { grpc: status.RESOURCE_EXHAUSTED, meaning: "a plan or host quota is used up; the message names the limit, the usage and the period's end" },
+  Z3_TRIAL_EXPIRED: { grpc: status.FAILED_PRECONDITION, meaning: "the tenant's free trial has ended" },
+  Z3_SUBSCRIPTION_INACTIVE: { grpc: status.FAILED_PRECONDITION, meaning: "the tenant's subscription is suspended or canceled" },
+  Z3_CLASSIFICATION_DENIED: { grpc: status.PERMISSION_DENIED, meaning: "the caller's role or the tenant's plan may not handle this data classification" },
+  Z3_HIPAA_REQUIRED: { grpc: status.FAILED_PRECONDITION, meaning: 'PHI work needs a tenant with HIPAA enabled and a signed BAA' },
+  Z3_JUSTIFICATION_REQUIRED: { grpc: status.INVALID_ARGUMENT, meaning: 'PHI work needs a justification' },
   Z3_INTERNAL: { grpc: status.INTERNAL, meaning: 'the agent failed; the log has the details' },
 } as const
 

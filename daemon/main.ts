@@ -4,7 +4,8 @@
 // speaks the notify protocol (READY, STATUS, STOPPING, WATCHDOG).
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
-import { Authenticator } from './auth'
+import { auditTransitions, setupIam, type IamSetup } from './iam/setup'
+import { RoleTableError } from './iam/roles'
 import { ConfigError, loadConfig, memAvailableBytes, type Config } from './config'
 import { JobManager } from './jobs/manager'
 import { createLogger } from './log'
@@ -105,8 +106,17 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel)
   const startedAt = Date.now()
   const db = openDb(config.dbFile)
-  const auth = new Authenticator(db)
+  let sec: IamSetup
+  try {
+    sec = setupIam(db, config)
+  } catch (err) {
+    if (!(err instanceof RoleTableError)) throw err
+    process.stderr.write(`z3bra-agentd: ${err.message}\n`)
+    process.exit(2)
+  }
+  const { auth, iam } = sec
   auth.ensureBootstrapToken(config.adminTokenFile)
+  iam.audit.append({ tenantId: 'system', actor: { userId: 'z3bra-agentd', role: 'system', tenantId: 'system' }, action: 'daemon.start', resource: 'host', outcome: 'ok', details: { pid: process.pid } })
   const store = new JobStore(db)
   const memoryLimitBytes = config.memoryLimitBytes ?? Math.floor(memAvailableBytes() * config.memoryLimitFraction)
   const topology = readTopology(config.sysfsRoot)
@@ -135,7 +145,8 @@ async function main(): Promise<void> {
   jobs.restoreHostState()
   jobs.recover()
   const cpus = topology.cpus.map((c) => c.id).filter((c) => !reserved.has(c))
-  const srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' })
+  auditTransitions(iam, jobs, log)
+  const srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' }, iam, sec.auditKey)
   log.info(
     { socket: config.socket, listen: config.listen, tcp_port: srv.tcpPort, state_dir: config.stateDir, cpus, memory_limit_bytes: memoryLimitBytes },
     'agent serving',
@@ -155,6 +166,10 @@ async function main(): Promise<void> {
     srv.health.setStatus('', 'NOT_SERVING')
     await jobs.drainAndStop(config.shutdownGraceMs)
     srv.server.forceShutdown()
+    // Sign the head last, so the final events are covered: a log cut short
+    // after a clean stop is caught by the head file.
+    iam.audit.append({ tenantId: 'system', actor: { userId: 'z3bra-agentd', role: 'system', tenantId: 'system' }, action: 'daemon.stop', resource: 'host', outcome: 'ok', details: { signal } })
+    iam.audit.signHead('shutdown')
     db.close()
     fs.rmSync(config.socket, { force: true })
     log.info({}, 'agent stopped')

@@ -16,4 +16,4 @@ function findRoot(start: string): string {
 
 export const PACKAGE_ROOT = findRoot(__dirname)
 export const PROTO_DIR = path.join(PACKAGE_ROOT, 'proto')
-export const PROTO_FILES = ['z3bra/agent/v1/job.proto', 'z3bra/agent/v1/host.proto']
+export const PROTO_FILES = ['z3bra/agent/v1/job.proto', 'z3bra/agent/v1/host.proto', 'z3bra/agent/v1/tenant.proto', 'z3bra/agent/v1/audit.proto']

@@ -9,11 +9,17 @@ import type { Authenticator } from '../auth'
 import type { Config } from '../config'
 import type { JobManager } from '../jobs/manager'
 import type { Logger } from '../log'
+import type { AuditKey } from '../audit/key'
+import { Guard } from '../iam/guard'
+import type { Iam } from '../iam/iam'
+import { decorateJobs, iamJobMethods } from '../iam/job-methods'
+import { auditService } from './audit-service'
+import { tenantService } from './tenant-service'
 import { hostService, type HostInfo } from './host-service'
 import { jobService } from './job-service'
 import { agentPackage, loadDefinition } from './proto'
 
-export const SERVICE_NAMES = ['z3bra.agent.v1.JobService', 'z3bra.agent.v1.HostService']
+export const SERVICE_NAMES = ['z3bra.agent.v1.JobService', 'z3bra.agent.v1.HostService', 'z3bra.agent.v1.TenantService', 'z3bra.agent.v1.AuditService']
 // A whole circuit travels in one message; the parser has its own limit.
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -35,6 +41,8 @@ export async function startServer(
   jobs: JobManager,
   log: Logger,
   info: HostInfo,
+  iam: Iam,
+  auditKey: AuditKey,
 ): Promise<AgentServer> {
   const def = loadDefinition()
   const pkg = agentPackage(def)
@@ -43,8 +51,18 @@ export async function startServer(
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   })
   const ctx = { auth, log }
-  server.addService(pkg.JobService.service, jobService(ctx, jobs))
-  server.addService(pkg.HostService.service, hostService(ctx, jobs, config, info))
+  // Every service sits behind the IAM guard: authentication, the role
+  // check, and the audit event of each change and each refusal.
+  const guard = new Guard(auth, iam, log)
+  const more = pkg as unknown as Record<string, grpc.ServiceClientConstructor>
+  const jobImpl = { ...jobService(ctx, jobs), ...iamJobMethods(ctx, jobs, iam) }
+  server.addService(pkg.JobService.service, guard.wrap('JobService', jobImpl, pkg.JobService.service, decorateJobs(jobs)))
+  server.addService(pkg.HostService.service, guard.wrap('HostService', hostService(ctx, jobs, config, info), pkg.HostService.service))
+  server.addService(more.TenantService.service, guard.wrap('TenantService', tenantService(ctx, iam), more.TenantService.service))
+  server.addService(
+    more.AuditService.service,
+    guard.wrap('AuditService', auditService(ctx, iam.audit, auditKey.publicKey), more.AuditService.service),
+  )
   const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((s) => [s, 'SERVING'])))
   health.addToServer(server)
   new ReflectionService(def).addToServer(server)

@@ -6,6 +6,7 @@ import type { Circuit } from '../circuit/ir'
 import type { Config } from '../config'
 import { AgentError } from '../errors'
 import { parseCircuit, QasmError } from '../qasm'
+import type { JobRow } from '../store/jobs'
 
 export const MAX_CLIENT_REQUEST_ID_CHARS = 128
 export const MAX_NAME_CHARS = 200
@@ -23,6 +24,13 @@ export interface SubmitFields {
   priority?: number
   /** CPUs asked for; 0 or unset: the scheduler's default for the size. */
   cpus?: number
+  /** Decided by the IAM gate before admission (daemon/iam/iam.ts). */
+  classification?: 'phi' | 'de-identified' | 'public'
+  justification?: string
+  /** The UTC month the job is charged to; null: not charged. */
+  chargedPeriod?: string | null
+  /** Runs inside the insert's transaction with the row in place; throws to refuse. */
+  afterInsert?: (job: JobRow) => void
 }
 
 export interface Admitted {

@@ -4,7 +4,8 @@
 // change goes through JobStore.transition and is then announced on the
 // emitter, which is what WatchJob streams.
 import { EventEmitter } from 'node:events'
-import { seesAllTenants, type Principal } from '../auth'
+import type { Principal } from '../auth'
+import { allows, jobReadScope } from '../iam/policy'
 import { toRunnerInput } from '../circuit/ir'
 import type { Config } from '../config'
 import { AgentError } from '../errors'
@@ -183,7 +184,10 @@ export class JobManager extends EventEmitter {
       priority: f.priority ?? 0,
       memory_bytes: a.memoryBytes,
       requested_cpus: requested,
-    })
+      classification: f.classification ?? 'public',
+      justification: f.justification ?? '',
+      charged_period: f.chargedPeriod ?? null,
+    }, f.afterInsert)
     if (!out.existing) {
       this.enqueue(out.job)
       this.log.info({ job_id: out.job.id, tenant_id: p.tenantId, qubits: a.circuit.numQubits, shots: f.shots }, 'job queued')
@@ -193,10 +197,13 @@ export class JobManager extends EventEmitter {
     return out
   }
 
-  /** A job the caller may see; another tenant's job does not exist for them. */
+  /**
+   * A job the caller may read; another tenant's job, or one the role may not
+   * read, does not exist for them.
+   */
   get(p: Principal, id: string): JobRow {
     const job = typeof id === 'string' && id ? this.store.get(id) : undefined
-    if (!job || (!seesAllTenants(p) && job.tenant_id !== p.tenantId)) {
+    if (!job || !allows(p, 'job', 'read', { tenantId: job.tenant_id, classification: job.classification, ownerUserId: job.submitted_by })) {
       throw new AgentError('Z3_NOT_FOUND', `Job "${id}" was not found.`)
     }
     return job
@@ -213,8 +220,10 @@ export class JobManager extends EventEmitter {
       if (!m) throw new AgentError('Z3_INVALID_ARGUMENT', 'page_token is not one ListJobs handed out.')
       beforeSeq = Number(m[1])
     }
+    const scope = jobReadScope(p)
+    if (!scope) return { jobs: [], next: '' }
     const rows = this.store.list({
-      tenantId: seesAllTenants(p) ? undefined : p.tenantId,
+      ...scope,
       states,
       limit: size + 1,
       beforeSeq,
@@ -230,8 +239,16 @@ export class JobManager extends EventEmitter {
     if (TERMINAL_STATES.has(job.state)) {
       throw new AgentError('Z3_JOB_ENDED', `Job "${id}" has already ended (${job.state}); there is nothing to cancel.`)
     }
+    if (!allows(p, 'job', 'update', { tenantId: job.tenant_id, classification: job.classification, ownerUserId: job.submitted_by })) {
+      throw new AgentError('Z3_PERMISSION_DENIED', `Role ${p.role} may not cancel job "${id}".`)
+    }
     const why = `cancelled by ${p.userId}${reason ? `: ${reason}` : ''}`
-    const done = this.store.transition(id, ['QUEUED', 'RUNNING'], 'CANCELLED', why, { error: why })
+    // A job that never started gives its quota unit back; the check and the
+    // refund are one transition, so a job that starts meanwhile keeps it.
+    const done =
+      (job.state === 'QUEUED' && job.started_at === null
+        ? this.store.transition(id, ['QUEUED'], 'CANCELLED', why, { error: why, charged_period: null })
+        : undefined) ?? this.store.transition(id, ['QUEUED', 'RUNNING'], 'CANCELLED', why, { error: why })
     if (!done) return this.get(p, id) // It ended meanwhile; report how.
     this.scheduler.dequeue(id)
     const r = this.running.get(id)

@@ -103,6 +103,97 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'tenants, users, audit chain, PHI access, job classification and quota charge',
+    sql: `
+      CREATE TABLE tenants (
+        id            TEXT PRIMARY KEY,
+        name          TEXT    NOT NULL,
+        plan          TEXT    NOT NULL CHECK (plan IN ('free','professional','enterprise','research','custom')),
+        subscription  TEXT    NOT NULL CHECK (subscription IN ('trial','active','suspended','canceled')),
+        trial_ends_at INTEGER,
+        hipaa_enabled INTEGER NOT NULL DEFAULT 0,
+        baa_signed_at INTEGER,
+        limits_json   TEXT    NOT NULL DEFAULT '{}',
+        status_reason TEXT    NOT NULL DEFAULT '',
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      INSERT INTO tenants (id, name, plan, subscription, hipaa_enabled, created_at, updated_at)
+        VALUES ('system', 'System', 'custom', 'active', 1, CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));
+      CREATE TABLE users (
+        tenant_id    TEXT    NOT NULL REFERENCES tenants (id),
+        id           TEXT    NOT NULL,
+        display_name TEXT    NOT NULL DEFAULT '',
+        role         TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      INSERT INTO users (tenant_id, id, display_name, role, created_at)
+        VALUES ('system', 'admin', 'bootstrap admin', 'system_admin', CAST(unixepoch('subsec') * 1000 AS INTEGER));
+      ALTER TABLE api_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE api_tokens ADD COLUMN issued_by TEXT NOT NULL DEFAULT '';
+      CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, user_id);
+      ALTER TABLE jobs ADD COLUMN classification TEXT NOT NULL DEFAULT 'public'
+        CHECK (classification IN ('phi','de-identified','public'));
+      ALTER TABLE jobs ADD COLUMN justification TEXT NOT NULL DEFAULT '';
+      -- The UTC month (YYYY-MM) the job counts against; NULL when it was
+      -- given back (cancelled before it started).
+      ALTER TABLE jobs ADD COLUMN charged_period TEXT;
+      CREATE INDEX jobs_charged ON jobs (tenant_id, charged_period) WHERE charged_period IS NOT NULL;
+      CREATE TABLE audit_events (
+        seq          INTEGER PRIMARY KEY,
+        time         INTEGER NOT NULL,
+        tenant_id    TEXT    NOT NULL,
+        actor_user   TEXT    NOT NULL,
+        actor_role   TEXT    NOT NULL,
+        actor_tenant TEXT    NOT NULL,
+        action       TEXT    NOT NULL,
+        resource     TEXT    NOT NULL,
+        resource_id  TEXT    NOT NULL,
+        outcome      TEXT    NOT NULL,
+        code         TEXT    NOT NULL,
+        peer         TEXT    NOT NULL,
+        details      TEXT    NOT NULL,
+        prev_hash    TEXT    NOT NULL,
+        hash         TEXT    NOT NULL
+      );
+      CREATE INDEX audit_events_tenant ON audit_events (tenant_id, seq);
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      CREATE TABLE audit_heads (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_seq INTEGER NOT NULL,
+        hash      TEXT    NOT NULL,
+        key_id    TEXT    NOT NULL,
+        signature TEXT    NOT NULL,
+        reason    TEXT    NOT NULL,
+        time      INTEGER NOT NULL
+      );
+      CREATE TRIGGER audit_heads_no_update BEFORE UPDATE ON audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit_heads is append-only'); END;
+      CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit_heads is append-only'); END;
+      CREATE TABLE phi_access (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        time          INTEGER NOT NULL,
+        tenant_id     TEXT    NOT NULL,
+        user_id       TEXT    NOT NULL,
+        role          TEXT    NOT NULL,
+        job_id        TEXT    NOT NULL,
+        justification TEXT    NOT NULL,
+        peer          TEXT    NOT NULL,
+        audit_seq     INTEGER NOT NULL
+      );
+      CREATE TRIGGER phi_access_no_update BEFORE UPDATE ON phi_access
+        BEGIN SELECT RAISE(ABORT, 'phi_access is append-only'); END;
+      CREATE TRIGGER phi_access_no_delete BEFORE DELETE ON phi_access
+        BEGIN SELECT RAISE(ABORT, 'phi_access is append-only'); END;
+    `,
+  },
 ]
 
 export function openDb(file: string): Db {

@@ -46,6 +46,10 @@ export interface JobRow {
   requested_cpus: number
   /** NUMA node of the last placement; -1 when it spanned nodes; null until placed. */
   numa_node: number | null
+  classification: 'phi' | 'de-identified' | 'public'
+  justification: string
+  /** The UTC month (YYYY-MM) the job counts against; null once given back. */
+  charged_period: string | null
 }
 
 export type NewJob = Omit<
@@ -76,6 +80,8 @@ export interface JobEventRow {
 
 export interface ListQuery {
   tenantId?: string
+  submittedBy?: string
+  classifications?: string[]
   states?: JobState[]
   limit: number
   /** Rows with seq below this, for newest-first paging. */
@@ -96,10 +102,10 @@ export class JobStore {
     this.insertStmt = db.prepare(`
       INSERT INTO jobs (id, tenant_id, submitted_by, client_request_id, name, backend, state, format, source,
         source_sha256, num_qubits, num_clbits, gate_count, shots, seed, probabilities, priority, memory_bytes,
-        requested_cpus, created_at)
+        requested_cpus, created_at, classification, justification, charged_period)
       VALUES (@id, @tenant_id, @submitted_by, @client_request_id, @name, @backend, 'QUEUED', @format, @source,
         @source_sha256, @num_qubits, @num_clbits, @gate_count, @shots, @seed, @probabilities, @priority,
-        @memory_bytes, @requested_cpus, @created_at)`)
+        @memory_bytes, @requested_cpus, @created_at, @classification, @justification, @charged_period)`)
     this.eventStmt = db.prepare('INSERT INTO job_events (job_id, state, time, message) VALUES (?, ?, ?, ?)')
   }
 
@@ -113,9 +119,11 @@ export class JobStore {
 
   /**
    * Inserts a QUEUED job, or returns the tenant's job with the same
-   * client_request_id. Returns only after the commit.
+   * client_request_id. Returns only after the commit. `afterInsert` runs
+   * inside the transaction with the new row in place (quota check, audit
+   * event); if it throws, nothing is committed.
    */
-  insert(job: NewJob): { job: JobRow; existing: boolean } {
+  insert(job: NewJob, afterInsert?: (job: JobRow) => void): { job: JobRow; existing: boolean } {
     return this.db.transaction(() => {
       if (job.client_request_id) {
         const found = this.byRequestStmt.get(job.tenant_id, job.client_request_id) as JobRow | undefined
@@ -125,7 +133,9 @@ export class JobStore {
       const t = this.now()
       this.insertStmt.run({ ...job, id, created_at: t })
       this.eventStmt.run(id, 'QUEUED', t, 'submitted')
-      return { job: this.get(id)!, existing: false }
+      const row = this.get(id)!
+      afterInsert?.(row)
+      return { job: row, existing: false }
     }).immediate()
   }
 
@@ -138,7 +148,7 @@ export class JobStore {
     from: readonly JobState[],
     to: JobState,
     message: string,
-    fields: Partial<Pick<JobRow, 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid' | 'attempts'>> = {},
+    fields: Partial<Pick<JobRow, 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid' | 'attempts' | 'charged_period'>> = {},
     result?: string,
   ): JobRow | undefined {
     return this.db.transaction(() => {
@@ -208,6 +218,14 @@ export class JobStore {
     if (q.tenantId !== undefined) {
       where.push('tenant_id = ?')
       args.push(q.tenantId)
+    }
+    if (q.submittedBy !== undefined) {
+      where.push('submitted_by = ?')
+      args.push(q.submittedBy)
+    }
+    if (q.classifications) {
+      where.push(`classification IN (${q.classifications.map(() => '?').join(', ') || "''"})`)
+      args.push(...q.classifications)
     }
     if (q.states && q.states.length > 0) {
       where.push(`state IN (${q.states.map(() => '?').join(', ')})`)

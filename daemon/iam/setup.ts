@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// Builds the host's IAM from the configuration at start-up: the role table
+// (an invalid one stops the daemon), the clock, the audit key and log, the
+// authenticator with its optional JWT verifier.
+import type { EventEmitter } from 'node:events'
+import { Authenticator } from '../auth'
+import { loadAuditKey, type AuditKey } from '../audit/key'
+import { AuditLog, SYSTEM_ACTOR } from '../audit/log'
+import type { Config } from '../config'
+import type { Logger } from '../log'
+import type { Db } from '../store/db'
+import type { JobRow } from '../store/jobs'
+import { iamClock } from './clock'
+import { Directory } from './directory'
+import { Iam } from './iam'
+import { JwtVerifier } from './jwt'
+import { Quotas } from './quota'
+import { DEFAULT_ROLES_FILE, loadRoleTable } from './roles'
+
+export interface IamSetup {
+  auth: Authenticator
+  iam: Iam
+  auditKey: AuditKey
+}
+
+export function setupIam(db: Db, config: Config): IamSetup {
+  const roles = loadRoleTable(config.rolesFile ?? DEFAULT_ROLES_FILE)
+  const now = iamClock()
+  const auditKey = loadAuditKey(config.auditKeyFile)
+  const audit = new AuditLog(db, auditKey, config.auditHeadFile, config.auditSignEvery, now)
+  const directory = new Directory(db, now)
+  const quotas = new Quotas(db, directory, config.tenantLimits, now, config.billingUrl)
+  const iam = new Iam({ db, roles, directory, quotas, audit, now, defaultClassification: config.defaultClassification })
+  const jwt = config.jwt ? new JwtVerifier(config.jwt, Object.keys(roles), now) : undefined
+  const auth = new Authenticator(db, now, { roles, jwt })
+  return { auth, iam, auditKey }
+}
+
+/**
+ * Files each job transition the daemon makes on its own (start, finish,
+ * requeue) as an audit event. Submits and cancels are filed by the calls
+ * that make them.
+ */
+export function auditTransitions(iam: Iam, jobs: EventEmitter, log: Logger): void {
+  jobs.on('job', (j: JobRow) => {
+    if (j.state === 'QUEUED' && j.attempts === 0) return
+    if (j.state === 'CANCELLED') return
+    try {
+      iam.audit.append({
+        tenantId: j.tenant_id,
+        actor: SYSTEM_ACTOR,
+        action: `job.${j.state.toLowerCase()}`,
+        resource: 'job',
+        resourceId: j.id,
+        outcome: 'ok',
+        details: j.error ? { error: j.error } : {},
+      })
+    } catch (err) {
+      log.error({ err, job_id: j.id }, 'audit event not written')
+    }
+  })
+}
