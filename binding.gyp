@@ -8,7 +8,7 @@
     # Reported verbatim by `buildInfo()` and in every runner result, so a
     # recorded job says how its simulator was compiled. Keep in sync with the
     # cflags below.
-    'sim_flags': '-std=c++17 -O3 -march=native -fno-math-errno -pthread',
+    'sim_flags': '-std=c++17 -O3 -march=x86-64-v2 -mtune=native -fno-math-errno -pthread',
   },
   'targets': [
     {
@@ -35,6 +35,10 @@
         'native/sim/pool.cc',
         'native/sim/state.cc',
         'native/sim/kernels.cc',
+        'native/sim/dense.cc',
+        'native/sim/dense-portable.cc',
+        'native/sim/dense-avx2.cc',
+        'native/sim/fuse.cc',
         'native/sim/run.cc',
         'native/sim/analyse.cc',
         'native/sim/bench.cc',
@@ -43,10 +47,11 @@
       'include_dirs': [ 'native/common', 'native/sim' ],
       'defines': [ 'Z3BRA_BUILD_FLAGS="<(sim_flags)"' ],
       # node-gyp's common.gypi adds -fno-exceptions and -O3 for Release; the
-      # runner reports parse errors with exceptions, and the kernels want
-      # -march=native (every host compiles its own binary).
+      # runner reports parse errors with exceptions. The baseline is
+      # x86-64-v2 so that one binary runs anywhere; the dense kernels carry
+      # their own AVX2+FMA build (dense-avx2.cc), chosen at run time.
       'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
-      'cflags_cc': [ '-std=c++17', '-O3', '-march=native', '-fno-math-errno', '-pthread', '-Wall', '-Wextra' ],
+      'cflags_cc': [ '-std=c++17', '-O3', '-march=x86-64-v2', '-mtune=native', '-fno-math-errno', '-pthread', '-Wall', '-Wextra' ],
       'ldflags': [ '-pthread' ],
     },
   ],

@@ -28,6 +28,9 @@ struct Op {
   bool conditional() const { return !cond_bits.empty(); }
 };
 
+// The widest fused block the input may ask for (dense.h's kMaxDense).
+constexpr int kMaxFusionQubits = 5;
+
 struct Creg {
   std::string name;
   int size;
@@ -42,6 +45,9 @@ struct Circuit {
   uint64_t seed = 0;
   bool probabilities = false;
   int threads = 0;
+  // Largest fused block in qubits: -1 chooses (kDefaultFusionQubits), 0 or
+  // 1 runs every gate as it is.
+  int fusion = -1;
   std::vector<Op> ops;
 };
 

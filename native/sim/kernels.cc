@@ -38,13 +38,19 @@ struct Spread {
 
   uint64_t Count(uint64_t dim) const { return dim >> k; }
 
-  // body(base, len): the amplitudes base .. base+len-1 are a run.
+  // body(base, len): the amplitudes base .. base+len-1 are a run. Only the
+  // first base is computed bit by bit; each next one is the index after the
+  // run's last with the inserted bits skipped, a carry through the mask.
   template <class Body>
   void ForRuns(uint64_t b, uint64_t e, Body&& body) const {
-    uint64_t i = b;
+    uint64_t mask = 0;
+    for (int j = 0; j < k; ++j) mask |= uint64_t{1} << pos[j];
+    uint64_t i = b, base = Insert(b);
     while (i < e) {
       uint64_t stop = std::min(e, (i | (run - 1)) + 1);
-      body(Insert(i), stop - i);
+      body(base, stop - i);
+      base = ((base + (stop - i - 1)) | mask) + 1;
+      base &= ~mask;
       i = stop;
     }
   }

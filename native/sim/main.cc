@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "build-info.h"
 #include "circuit.h"
+#include "dense.h"
 #include "host.h"
 #include "json.h"
 #include "pool.h"
@@ -94,7 +95,8 @@ std::string Document(const Circuit& c, const RunResult& r, const Pool& pool, con
     }
     out += "},";
   }
-  out += "\"stats\":{\"gates\":" + std::to_string(r.gates) + ",\"ops\":" + std::to_string(c.ops.size()) +
+  out += "\"stats\":{\"gates\":" + std::to_string(r.gates) + ",\"fused_ops\":" + std::to_string(r.fused_ops) +
+         ",\"ops\":" + std::to_string(c.ops.size()) +
          ",\"apply_seconds\":";
   JsonNumber(&out, r.apply_seconds);
   out += ",\"wall_seconds\":";
@@ -113,7 +115,7 @@ std::string Document(const Circuit& c, const RunResult& r, const Pool& pool, con
   out += ",\"flags\":";
   JsonString(&out, kBuildFlags);
   out += ",\"simd\":";
-  JsonString(&out, kSimd);
+  JsonString(&out, ActiveKernels().name);
   out += "},\"seed\":\"" + std::to_string(c.seed) + "\"}\n";
   return out;
 }

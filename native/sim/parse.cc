@@ -239,7 +239,28 @@ Circuit ParseCircuit(const std::string& text) {
   if (pr != "0" && pr != "1") in.Fail("expected 'probabilities 0' or 'probabilities 1'");
   c.probabilities = pr == "1";
   c.threads = ParseInt(in, Header(in, &f, "threads"), "thread count", 1u << 16);
-  uint64_t nops = ParseU64(in, Header(in, &f, "ops"), "op count");
+  // Optional lines between threads and ops, each at most once; an input
+  // without them reads as before (fusion auto, precision double).
+  bool seen_fusion = false, seen_precision = false;
+  for (;;) {
+    if (!in.Next(&f)) throw InputError("unexpected end of input: expected 'ops'");
+    if (f.size() == 2 && f[0] == "fusion" && !seen_fusion) {
+      seen_fusion = true;
+      c.fusion = f[1] == "auto" ? -1 : ParseInt(in, f[1], "fusion block size", kMaxFusionQubits);
+      continue;
+    }
+    if (f.size() == 2 && f[0] == "precision" && !seen_precision) {
+      seen_precision = true;
+      if (f[1] == "single") in.Fail("precision single is not available in this build of z3bra-sim");
+      if (f[1] != "double") in.Fail("expected 'precision single' or 'precision double'");
+      continue;
+    }
+    if (f.empty() || f[0] != "ops" || f.size() != 2) {
+      in.Fail("expected 'ops <value>', found '" + (f.empty() ? std::string() : f[0]) + "'");
+    }
+    break;
+  }
+  uint64_t nops = ParseU64(in, f[1], "op count");
   if (nops > kMaxOps) in.Fail("op count out of range: at most " + std::to_string(kMaxOps));
 
   OpParser ops(in, c);

@@ -3,10 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "dense.h"
+#include "fuse.h"
 #include "kernels.h"
 #include "state.h"
 
@@ -21,19 +25,57 @@ bool CondHolds(const Op& op, const Bits& bits) {
   return v == op.cond_value;
 }
 
+bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
+
+// Z3BRA_SIM_KERNELS=dense sends every gate of up to kMaxDense qubits through
+// the dense kernel, the reference the specialised kernels are tested against.
+bool DenseOnly() {
+  static const bool on = [] {
+    const char* v = std::getenv("Z3BRA_SIM_KERNELS");
+    return v != nullptr && std::strcmp(v, "dense") == 0;
+  }();
+  return on;
+}
+
 void ApplyUnitary(Pool& pool, State& s, const Op& op) {
+  int q[kMaxDense];
+  if (DenseOnly()) {
+    int k = OpQubits(op, q, kMaxDense);
+    if (k <= kMaxDense) {
+      std::vector<double> m(2u << (2 * k));
+      OpMatrix(op, q, k, m.data());
+      ApplyDense(pool, s, q, k, m.data());
+      return;
+    }
+  }
+  const double* m = op.matrix.data();
   switch (op.kind) {
     case OpKind::kU:
-      ApplyU(pool, s, op.q[0], op.controls, op.matrix.data());
+      // Dense uncontrolled gates take the dense kernel (vectorised, tiled
+      // for high targets); the rest have cheaper specialised paths.
+      if (op.controls.empty() && !(IsZero(m[2], m[3]) && IsZero(m[4], m[5])) &&
+          !(IsZero(m[0], m[1]) && IsZero(m[6], m[7]))) {
+        ApplyDense(pool, s, op.q, 1, m);
+      } else {
+        ApplyU(pool, s, op.q[0], op.controls, m);
+      }
       break;
     case OpKind::kSwap:
       ApplySwap(pool, s, op.q[0], op.q[1], op.controls);
       break;
     case OpKind::kU2:
-      ApplyU2(pool, s, op.q[0], op.q[1], op.matrix.data());
+      ApplyDense(pool, s, op.q, 2, m);
       break;
     default:
       break;
+  }
+}
+
+void ApplyStep(Pool& pool, State& s, const std::vector<Op>& ops, const Step& st) {
+  if (st.k == 0) {
+    ApplyUnitary(pool, s, ops[st.op]);
+  } else {
+    ApplyDense(pool, s, st.q, st.k, st.m.data());
   }
 }
 
@@ -126,12 +168,17 @@ class Runner {
     Terminal term(deferred_, c_.clbits);
     auto prefix = std::make_unique<State>(c_.qubits);
     InitZero(pool_, *prefix);
+    // The prefix is the one stretch run exactly once, so it is the one
+    // fused; measures deferred out of it commute with everything after.
+    std::vector<size_t> gates;
     for (size_t k = 0; k < prefix_end_; ++k) {
-      if (IsUnitary(c_.ops[k])) {
-        ApplyUnitary(pool_, *prefix, c_.ops[k]);
-        ++r.gates;
-      }
+      if (IsUnitary(c_.ops[k])) gates.push_back(k);
     }
+    const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
+    std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
+    for (const Step& st : steps) ApplyStep(pool_, *prefix, c_.ops, st);
+    r.gates = gates.size();
+    r.fused_ops = steps.size();
     Rng rng(c_.seed);
     const bool terminal = prefix_end_ == c_.ops.size();
     if (terminal) {
@@ -168,6 +215,7 @@ class Runner {
         if (c_.shots == 0) rest_gates = g;
       }
       r.gates += rest_gates;
+      r.fused_ops += rest_gates;
     }
     r.apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;

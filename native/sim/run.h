@@ -20,6 +20,7 @@ struct RunResult {
   Distribution distribution;
   std::string method;  // "terminal" or "branches"
   uint64_t gates = 0;
+  uint64_t fused_ops = 0;  // steps that ran: fused blocks plus gates run as they are
   double apply_seconds = 0;
 };
 

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// The group loop of dense.h, included once per instruction set inside its
+// own namespace (dense-portable.cc, dense-avx2.cc). No include guard on
+// purpose. Every output is the same sum in the same order in both builds;
+// they differ only where FMA rounds once instead of twice.
+
+// Next index after `base` whose bits at `mask` are zero.
+static inline uint64_t NextBase(uint64_t base, uint64_t mask) { return ((base | mask) + 1) & ~mask; }
+
+#if defined(Z3BRA_DENSE_AVX2)
+template <int K>
+void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  constexpr int D = 1 << K, P = D / 2 > 0 ? D / 2 : 1;
+  // Column c of m as pairs of rows: (re, im) of rows 2p and 2p+1, and the
+  // same rotated by i, so that y += col * xr + rot * xi is a complex MAC.
+  alignas(32) double col[D][P][4], rot[D][P][4];
+  for (int c = 0; c < D; ++c) {
+    for (int p = 0; p < P; ++p) {
+      for (int h = 0; h < 2; ++h) {
+        int r = 2 * p + h;
+        double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+        col[c][p][2 * h] = re;
+        col[c][p][2 * h + 1] = im;
+        rot[c][p][2 * h] = -im;
+        rot[c][p][2 * h + 1] = re;
+      }
+    }
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    __m256d acc[P];
+    for (int p = 0; p < P; ++p) acc[p] = _mm256_setzero_pd();
+    for (int c = 0; c < D; ++c) {
+      const double* x = a + 2 * (base + off[c]);
+      __m256d xr = _mm256_broadcast_sd(x), xi = _mm256_broadcast_sd(x + 1);
+      for (int p = 0; p < P; ++p) {
+        acc[p] = _mm256_fmadd_pd(_mm256_load_pd(col[c][p]), xr, acc[p]);
+        acc[p] = _mm256_fmadd_pd(_mm256_load_pd(rot[c][p]), xi, acc[p]);
+      }
+    }
+    for (int p = 0; p < P; ++p) {
+      _mm_storeu_pd(a + 2 * (base + off[2 * p]), _mm256_castpd256_pd128(acc[p]));
+      _mm_storeu_pd(a + 2 * (base + off[2 * p + 1]), _mm256_extractf128_pd(acc[p], 1));
+    }
+    base = NextBase(base, mask);
+  }
+}
+#else
+template <int K>
+void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  constexpr int D = 1 << K;
+  for (uint64_t i = 0; i < count; ++i) {
+    double xr[D], xi[D];
+    for (int c = 0; c < D; ++c) {
+      xr[c] = a[2 * (base + off[c])];
+      xi[c] = a[2 * (base + off[c]) + 1];
+    }
+    for (int r = 0; r < D; ++r) {
+      double yr = 0, yi = 0;
+      for (int c = 0; c < D; ++c) {
+        double mr = m[2 * (D * r + c)], mi = m[2 * (D * r + c) + 1];
+        yr += mr * xr[c];
+        yr += -mi * xi[c];
+        yi += mi * xr[c];
+        yi += mr * xi[c];
+      }
+      a[2 * (base + off[r])] = yr;
+      a[2 * (base + off[r]) + 1] = yi;
+    }
+    base = NextBase(base, mask);
+  }
+}
+#endif
+
+static const DenseKernels kTable = {
+    kName,
+    {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+};

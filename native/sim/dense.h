@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Dense k-qubit gates (k = 1..kMaxDense): the kernel behind unfused dense
+// 1q and 2q gates and behind every fused block. Two builds of the same
+// arithmetic live behind one dispatch: AVX2+FMA, chosen at run time when the
+// CPU has it, and a portable one (forced with Z3BRA_SIM_SIMD=portable).
+#ifndef Z3BRA_SIM_DENSE_H_
+#define Z3BRA_SIM_DENSE_H_
+
+#include <cstdint>
+
+#include "pool.h"
+#include "state.h"
+
+namespace z3bra {
+
+constexpr int kMaxDense = 5;
+
+// The inner loop over groups of 2^k amplitudes: for every compressed index
+// i in [b, e), the group is base(i) + off[c], base(i) the index with zero
+// bits at `mask`, walked in ascending order from first_base = base(b).
+using GroupsFn = void (*)(double* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
+                          const double* m);
+
+struct DenseKernels {
+  const char* name;  // "avx2+fma", or the baseline build-info.h names
+  GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
+};
+
+const DenseKernels& PortableKernels();
+// nullptr when this build has no AVX2 variant.
+const DenseKernels* Avx2Kernels();
+// The variant in use: AVX2 when the CPU supports AVX2 and FMA and
+// Z3BRA_SIM_SIMD is not "portable"; decided once.
+const DenseKernels& ActiveKernels();
+
+// Applies the 2^k x 2^k matrix m (row-major, re/im pairs; basis bit j is
+// qubits[j]) on the given distinct qubits, in any order.
+void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m);
+
+}  // namespace z3bra
+
+#endif  // Z3BRA_SIM_DENSE_H_

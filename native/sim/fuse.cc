@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "fuse.h"
+
+#include <algorithm>
+#include <complex>
+#include <cstdint>
+
+namespace z3bra {
+namespace {
+
+using cplx = std::complex<double>;
+
+// Cost of one dense block of k qubits, in floor passes, as the sim bench
+// measured it with the AVX2 kernels (memory-bound up to 2, then compute).
+constexpr double kBlockCost[kMaxDense + 1] = {0, 1.0, 1.05, 1.4, 2.6, 5.2};
+// How many of the latest groups a gate may join; beyond that the gain is
+// nil and the planner's time grows with the circuit.
+constexpr size_t kWindow = 64;
+
+int Popcount(uint64_t x) { return __builtin_popcountll(x); }
+
+uint64_t OpMask(const Op& op) {
+  int q[64];
+  int n = OpQubits(op, q, 64);
+  uint64_t m = 0;
+  for (int j = 0; j < n; ++j) m |= uint64_t{1} << q[j];
+  return m;
+}
+
+bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
+
+// Share of the state's cache lines a specialised kernel reads and writes:
+// each control or phase-only target at position >= 2 halves it (the four
+// amplitudes of a 64-byte line differ only in bits 0 and 1).
+double Touched(const std::vector<int>& bits) {
+  double f = 1.0;
+  for (int q : bits) {
+    if (q >= 2) f *= 0.5;
+  }
+  return f;
+}
+
+// Floor passes of one gate on its own kernel (kernels.cc, dense.cc).
+double GateCost(const Op& op) {
+  if (op.kind == OpKind::kU2) return kBlockCost[2];
+  const double* m = op.matrix.data();
+  std::vector<int> bits = op.controls;
+  if (op.kind == OpKind::kSwap) {
+    // Swaps exchange the a=1,b=0 and a=0,b=1 quarters.
+    bits.push_back(op.q[0]);
+    return 1.0 * Touched(bits) + 0.05;
+  }
+  const bool diagonal = IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
+  if (diagonal && m[0] == 1.0 && m[1] == 0.0) {
+    if (m[6] == 1.0 && m[7] == 0.0) return 0;
+    bits.push_back(op.q[0]);
+  }
+  return Touched(bits) + 0.05;
+}
+
+// Applies op to the small state v of k qubits; v's bit j is qubit q[j].
+void ApplySmall(const Op& op, const int* q, int k, cplx* v) {
+  auto local = [&](int qubit) {
+    for (int j = 0; j < k; ++j) {
+      if (q[j] == qubit) return j;
+    }
+    return -1;
+  };
+  uint64_t cm = 0;
+  for (int c : op.controls) cm |= uint64_t{1} << local(c);
+  const uint64_t d = uint64_t{1} << k;
+  const double* m = op.matrix.data();
+  if (op.kind == OpKind::kU) {
+    const uint64_t tb = uint64_t{1} << local(op.q[0]);
+    const cplx a(m[0], m[1]), b(m[2], m[3]), c(m[4], m[5]), e(m[6], m[7]);
+    for (uint64_t i = 0; i < d; ++i) {
+      if ((i & tb) || (i & cm) != cm) continue;
+      cplx x = v[i], y = v[i | tb];
+      v[i] = a * x + b * y;
+      v[i | tb] = c * x + e * y;
+    }
+  } else if (op.kind == OpKind::kSwap) {
+    const uint64_t ba = uint64_t{1} << local(op.q[0]), bb = uint64_t{1} << local(op.q[1]);
+    for (uint64_t i = 0; i < d; ++i) {
+      if ((i & (ba | bb)) || (i & cm) != cm) continue;
+      std::swap(v[i | ba], v[i | bb]);
+    }
+  } else {
+    const uint64_t b0 = uint64_t{1} << local(op.q[0]), b1 = uint64_t{1} << local(op.q[1]);
+    const uint64_t off[4] = {0, b0, b1, b0 | b1};
+    for (uint64_t i = 0; i < d; ++i) {
+      if (i & (b0 | b1)) continue;
+      cplx x[4], y[4];
+      for (int c = 0; c < 4; ++c) x[c] = v[i | off[c]];
+      for (int r = 0; r < 4; ++r) {
+        y[r] = 0;
+        for (int c = 0; c < 4; ++c) y[r] += cplx(m[8 * r + 2 * c], m[8 * r + 2 * c + 1]) * x[c];
+      }
+      for (int r = 0; r < 4; ++r) v[i | off[r]] = y[r];
+    }
+  }
+}
+
+struct Group {
+  uint64_t mask = 0;
+  std::vector<size_t> ops;
+  bool closed = false;  // a gate too wide to fuse: nothing joins it
+};
+
+}  // namespace
+
+int OpQubits(const Op& op, int* q, int cap) {
+  int n = 0;
+  auto add = [&](int x) {
+    if (n < cap) q[n] = x;
+    ++n;
+  };
+  add(op.q[0]);
+  if (op.kind == OpKind::kSwap || op.kind == OpKind::kU2) add(op.q[1]);
+  for (int c : op.controls) add(c);
+  return n;
+}
+
+void OpMatrix(const Op& op, const int* q, int k, double* m) {
+  const uint64_t d = uint64_t{1} << k;
+  std::vector<cplx> col(d);
+  for (uint64_t c = 0; c < d; ++c) {
+    std::fill(col.begin(), col.end(), cplx(0));
+    col[c] = 1;
+    ApplySmall(op, q, k, col.data());
+    for (uint64_t r = 0; r < d; ++r) {
+      m[2 * (d * r + c)] = col[r].real();
+      m[2 * (d * r + c) + 1] = col[r].imag();
+    }
+  }
+}
+
+std::vector<Step> PlanFusion(const std::vector<Op>& ops, const std::vector<size_t>& which, int max_qubits) {
+  std::vector<Step> out;
+  if (max_qubits < 2) {
+    for (size_t i : which) {
+      Step s;
+      s.op = i;
+      s.gates = 1;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  max_qubits = std::min(max_qubits, kMaxDense);
+  std::vector<Group> groups;
+  std::vector<long> last(64, -1);  // the latest group touching each qubit
+  for (size_t i : which) {
+    const uint64_t gm = OpMask(ops[i]);
+    long dep = -1;
+    for (int q = 0; q < 64; ++q) {
+      if ((gm >> q) & 1) dep = std::max(dep, last[q]);
+    }
+    // A gate may join any group from its latest dependency on: nothing after
+    // that group touches its qubits, so running it there changes nothing.
+    long pick = -1;
+    if (Popcount(gm) <= max_qubits) {
+      long from = std::max<long>(dep, static_cast<long>(groups.size()) - static_cast<long>(kWindow));
+      int best_overlap = -1, best_size = 1 << 30;
+      for (long g = std::max<long>(from, 0); g < static_cast<long>(groups.size()); ++g) {
+        if (groups[g].closed) continue;
+        uint64_t u = groups[g].mask | gm;
+        int size = Popcount(u), overlap = Popcount(groups[g].mask & gm);
+        if (size > max_qubits) continue;
+        if (overlap > best_overlap || (overlap == best_overlap && size < best_size)) {
+          pick = g;
+          best_overlap = overlap;
+          best_size = size;
+        }
+      }
+    }
+    if (pick < 0) {
+      groups.emplace_back();
+      pick = static_cast<long>(groups.size()) - 1;
+      groups[pick].closed = Popcount(gm) > max_qubits;
+    }
+    groups[pick].mask |= gm;
+    groups[pick].ops.push_back(i);
+    for (int q = 0; q < 64; ++q) {
+      if ((gm >> q) & 1) last[q] = pick;
+    }
+  }
+
+  for (const Group& g : groups) {
+    double apart = 0;
+    for (size_t i : g.ops) apart += GateCost(ops[i]);
+    const int k = Popcount(g.mask);
+    if (g.closed || g.ops.size() == 1 || kBlockCost[k] >= apart) {
+      for (size_t i : g.ops) {
+        Step s;
+        s.op = i;
+        s.gates = 1;
+        out.push_back(std::move(s));
+      }
+      continue;
+    }
+    Step s;
+    s.k = k;
+    s.gates = static_cast<int>(g.ops.size());
+    int n = 0;
+    for (int q = 0; q < 64; ++q) {
+      if ((g.mask >> q) & 1) s.q[n++] = q;
+    }
+    // Column by column: each basis state pushed through the gates in order,
+    // the same products a sequential run would form, to rounding.
+    const uint64_t d = uint64_t{1} << k;
+    std::vector<cplx> col(d);
+    s.m.assign(2 * d * d, 0.0);
+    for (uint64_t c = 0; c < d; ++c) {
+      std::fill(col.begin(), col.end(), cplx(0));
+      col[c] = 1;
+      for (size_t i : g.ops) ApplySmall(ops[i], s.q, k, col.data());
+      for (uint64_t r = 0; r < d; ++r) {
+        s.m[2 * (d * r + c)] = col[r].real();
+        s.m[2 * (d * r + c) + 1] = col[r].imag();
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace z3bra

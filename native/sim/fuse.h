@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// Gate fusion: a run of gates becomes a shorter list of steps, each either
+// one original gate (left to its specialised kernel) or one dense block on
+// at most max_qubits qubits, whichever the cost model finds cheaper. The
+// plan is made once per circuit, before any amplitude is touched.
+#ifndef Z3BRA_SIM_FUSE_H_
+#define Z3BRA_SIM_FUSE_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "circuit.h"
+#include "dense.h"
+
+namespace z3bra {
+
+struct Step {
+  size_t op = 0;   // k == 0: run ops[op] as it is
+  int k = 0;       // > 0: a dense block on q[0..k-1]
+  int q[kMaxDense] = {0};
+  int gates = 0;   // the original gates this step stands for
+  std::vector<double> m;  // 2^k x 2^k, row-major, re/im pairs; bit j is q[j]
+};
+
+// The qubits an op acts on (target or pair first, then controls); returns
+// their number.
+int OpQubits(const Op& op, int* q, int cap);
+// The op's full matrix on the qubits `q` (a superset of its own), basis bit
+// j being q[j]: controls included, so the result is unitary on 2^k states.
+void OpMatrix(const Op& op, const int* q, int k, double* m);
+
+// The unitary ops ops[which[0]], ops[which[1]], ... (in program order, with
+// nothing between them that is not a commuting measure) planned into steps.
+// max_qubits 0 or 1 keeps every gate as it is.
+std::vector<Step> PlanFusion(const std::vector<Op>& ops, const std::vector<size_t>& which, int max_qubits);
+
+// The default block size, from the bench on the hosts we measured: past 3
+// qubits a complex128 block is compute-bound on AVX2.
+constexpr int kDefaultFusionQubits = 3;
+
+}  // namespace z3bra
+
+#endif  // Z3BRA_SIM_FUSE_H_
