@@ -11,8 +11,12 @@ import { agentPackage, loadDefinition } from '../../daemon/grpc/proto'
 export const ROOT = path.resolve(__dirname, '..', '..')
 export const DAEMON = path.join(ROOT, 'dist', 'daemon', 'main.js')
 export const CLI = path.join(ROOT, 'dist', 'agent-cli', 'main.js')
-export const SHARED = process.env.Z3BRA_SHARED_DIR ?? path.resolve(ROOT, '..', 'shared')
-export const QASMBENCH = path.join(SHARED, 'circuits', 'qasmbench')
+/**
+ * The QASMBench circuits and their independently computed distributions,
+ * kept in the repository with their licence (test/circuits/qasmbench/).
+ * Z3BRA_QASMBENCH_DIR points the suite at another copy.
+ */
+export const QASMBENCH = process.env.Z3BRA_QASMBENCH_DIR ?? path.join(ROOT, 'test', 'circuits', 'qasmbench')
 
 export interface Daemon {
   dir: string
@@ -125,16 +129,37 @@ export function cli(d: Pick<Daemon, 'socket' | 'tokenFile'>, args: string[], inp
   })
 }
 
-/** Polls GetJob until the job is in one of `states`. */
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED'])
+
+/**
+ * Polls GetJob until the job is in one of `states`. A job that ends in a
+ * state not asked for fails the wait at once instead of running out the
+ * clock.
+ */
 export async function waitForState(d: Daemon, id: string, states: string[], timeoutMs = 300_000): Promise<any> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const j = await d.rpc(d.jobs, 'GetJob', { job_id: id })
     if (states.includes(j.state)) return j
+    if (ENDED.has(j.state)) throw new Error(`job ${id} ended ${j.state} (${j.error || 'no error'}) while waiting for ${states.join('|')}`)
     if (Date.now() > deadline) throw new Error(`job ${id} still ${j.state} after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/**
+ * A circuit that keeps a job RUNNING for a while, whatever the simulator's
+ * fusion or kernels: 400 mid-circuit measurements of fresh superpositions on
+ * 20 qubits, so every shot re-simulates the whole trajectory and each
+ * measurement reads the whole state. About half a second a shot on a 2-CPU
+ * test machine; `shots` sets the length.
+ */
+export const TRAJECTORY_CIRCUIT = (() => {
+  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', 'qreg q[20];', 'creg c[2];']
+  for (let i = 0; i < 400; i++) lines.push(`h q[${i % 20}];`, `measure q[${i % 20}] -> c[0];`)
+  lines.push('measure q[0] -> c[0];', 'measure q[1] -> c[1];')
+  return lines.join('\n') + '\n'
+})()
 
 /** Live z3bra-sim processes whose parent is `ppid`. */
 export function runnersOf(ppid: number): number[] {

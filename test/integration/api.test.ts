@@ -8,16 +8,9 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { agentPackage, loadDefinition } from '../../daemon/grpc/proto'
-import { startDaemon, tempDir, waitForState, type Daemon } from '../helpers/daemon'
+import { startDaemon, tempDir, TRAJECTORY_CIRCUIT, waitForState, type Daemon } from '../helpers/daemon'
 
 const BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
-// Enough work to stay RUNNING for a while on one CPU: 22 qubits, many layers.
-const SLOW = (() => {
-  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', 'qreg q[22];', 'creg c[22];']
-  for (let layer = 0; layer < 400; layer++) for (let i = 0; i < 22; i++) lines.push(`rx(0.${layer % 9 + 1}) q[${i}];`)
-  lines.push('measure q -> c;')
-  return lines.join('\n') + '\n'
-})()
 
 function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string; z3: string | undefined }> {
   return p.then(
@@ -106,7 +99,7 @@ t.test('ListJobs pages newest first and filters by state', async (t) => {
 })
 
 t.test('cancel kills a running runner, frees the CPU, and cancels queued jobs', async (t) => {
-  const slow = (await d.rpc(d.jobs, 'SubmitJob', { source: SLOW, shots: 1 })).job.job_id
+  const slow = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 500 })).job.job_id
   const queued = (await d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1 })).job.job_id
   const running = await waitForState(d, slow, ['RUNNING'])
   t.same(running.cpus, [0])

@@ -5,17 +5,9 @@
 import t from 'tap'
 import fs from 'node:fs'
 import { spawn } from 'node:child_process'
-import { runnersOf, startDaemon, tempDir, waitForState } from '../helpers/daemon'
+import { runnersOf, startDaemon, tempDir, TRAJECTORY_CIRCUIT, waitForState } from '../helpers/daemon'
 
 const BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
-
-/** A circuit that runs for a few seconds on one CPU. */
-function slowCircuit(qubits: number, layers: number): string {
-  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', `qreg q[${qubits}];`, 'creg c[2];']
-  for (let l = 0; l < layers; l++) for (let i = 0; i < qubits; i++) lines.push(`ry(0.${(l % 9) + 1}) q[${i}];`)
-  lines.push('measure q[0] -> c[0];', 'measure q[1] -> c[1];')
-  return lines.join('\n') + '\n'
-}
 
 const procCpus = (pid: number) => /^Cpus_allowed_list:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1].trim()
 
@@ -46,9 +38,8 @@ t.test('a stale socket file from a crashed daemon does not stop a new start', as
 t.test('kill -9 with running and queued jobs: every acknowledged job completes after restart', async (t) => {
   const dir = tempDir()
   const d = await startDaemon({ dir, config: { cpus: [0, 1] } })
-  const slow = slowCircuit(20, 150)
   const ids: string[] = []
-  for (let i = 0; i < 2; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: slow, shots: 100, seed: String(7 + i), cpus: 1 })).job.job_id)
+  for (let i = 0; i < 2; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 8, seed: String(7 + i), cpus: 1 })).job.job_id)
   for (let i = 0; i < 4; i++) ids.push((await d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 100 })).job.job_id)
   await waitForState(d, ids[0], ['RUNNING'])
   await waitForState(d, ids[1], ['RUNNING'])
@@ -94,7 +85,7 @@ t.test('kill -9 with running and queued jobs: every acknowledged job completes a
 
 t.test('SIGTERM lets a running job finish within the grace period, then exits 0', async (t) => {
   const d = await startDaemon({ config: { cpus: [0], shutdownGraceMs: 60_000 } })
-  const id = (await d.rpc(d.jobs, 'SubmitJob', { source: slowCircuit(18, 60), shots: 10 })).job.job_id
+  const id = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 4 })).job.job_id
   await waitForState(d, id, ['RUNNING'])
   d.proc.kill('SIGTERM')
   t.equal(await d.exited, 0)
@@ -107,7 +98,7 @@ t.test('SIGTERM lets a running job finish within the grace period, then exits 0'
 
 t.test('SIGTERM past the grace period requeues the job, which completes on restart', async (t) => {
   const d = await startDaemon({ config: { cpus: [0], shutdownGraceMs: 100 } })
-  const id = (await d.rpc(d.jobs, 'SubmitJob', { source: slowCircuit(20, 150), shots: 10 })).job.job_id
+  const id = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 8 })).job.job_id
   await waitForState(d, id, ['RUNNING'])
   d.proc.kill('SIGTERM')
   t.equal(await d.exited, 0)

@@ -7,13 +7,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Circuit, Op } from '../../daemon/circuit/ir'
 import { parseCircuit } from '../../daemon/qasm'
+import { QASMBENCH } from '../helpers/daemon'
 import { toQasm3 } from '../helpers/qasm3'
-
-function benchDir(): string {
-  const env = process.env.Z3BRA_SHARED_DIR
-  if (env) return path.join(env, 'circuits', 'qasmbench')
-  return path.resolve(__dirname, '..', '..', '..', 'shared', 'circuits', 'qasmbench')
-}
 
 function sameOp(a: Op, b: Op): string | undefined {
   if (a.kind !== b.kind) return `kind ${a.kind} vs ${b.kind}`
@@ -45,7 +40,7 @@ function compare(t: Tap.Test, c2: Circuit, c3: Circuit): void {
   t.pass(`${c2.ops.length} ops identical`)
 }
 
-const dir = benchDir()
+const dir = QASMBENCH
 for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.qasm')).sort()) {
   const src = fs.readFileSync(path.join(dir, f), 'utf8')
   if (JSON.parse(fs.readFileSync(path.join(dir, 'expected', f.replace(/\.qasm$/, '.json')), 'utf8')).invalid) continue

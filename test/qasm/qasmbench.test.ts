@@ -7,19 +7,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parseCircuit, QasmError } from '../../daemon/qasm'
 import { distribution } from '../helpers/ref-sim'
+import { QASMBENCH } from '../helpers/daemon'
 
 const MAX_REF_QUBITS = 16
 const TOLERANCE = 1e-9
 
-// CI clones the repo next to a copy of shared/, so look beside the repo root
-// first; Z3BRA_SHARED_DIR names the shared folder anywhere else.
-function benchDir(): string {
-  const env = process.env.Z3BRA_SHARED_DIR
-  if (env) return path.join(env, 'circuits', 'qasmbench')
-  return path.resolve(__dirname, '..', '..', '..', 'shared', 'circuits', 'qasmbench')
-}
-
-const dir = benchDir()
+const dir = QASMBENCH
 const names = fs.readdirSync(dir).filter((f) => f.endsWith('.qasm')).map((f) => f.slice(0, -5)).sort()
 
 t.ok(names.length >= 27, `found the QASMBench circuits in ${dir}`)
