@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The local backend: one `z3bra-sim` process per job. The runner is spawned
-// waiting on its standard input; the daemon pins it, reads the placement back
-// from /proc, and only then hands it the circuit, so no work happens on a CPU
-// the job was not given. A crash, cancel or timeout kills that process only.
+// The local backend: one `z3bra-sim` process per job. The runner is born
+// with the job's CPUs (it inherits the mask of the thread that forks it),
+// waits on its standard input, is pinned again from outside, has its
+// placement read back from /proc, and only then gets the circuit, so no work
+// happens on a CPU the job was not given, and at no instant does /proc show
+// a runner allowed onto another job's CPUs. A crash, cancel or timeout kills
+// that process only.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { setAffinity } from '../native'
+import { getAffinity, setAffinity } from '../native'
 import { readPlacement, formatCpuList, type Placement } from './proc'
 
 const STDERR_KEEP_BYTES = 16 * 1024
@@ -35,6 +38,21 @@ export type RunEnd =
 
 export class RunnerError extends Error {}
 
+/**
+ * Runs `start` (which forks) with the calling thread narrowed to `cpus`, so
+ * the child exists with that mask from its first instruction; the thread's
+ * own mask is restored before this returns, whatever `start` does.
+ */
+function spawnOn<T>(cpus: number[], start: () => T): T {
+  const own = getAffinity(0)
+  setAffinity(0, cpus)
+  try {
+    return start()
+  } finally {
+    setAffinity(0, own)
+  }
+}
+
 /** One runner process, from spawn to exit. */
 export class LocalRun {
   readonly child: ChildProcessWithoutNullStreams
@@ -42,8 +60,9 @@ export class LocalRun {
   private stderr = ''
   private readonly ended: Promise<RunEnd>
 
-  constructor(runnerPath: string) {
-    this.child = spawn(runnerPath, [], { stdio: ['pipe', 'pipe', 'pipe'] })
+  /** Spawns the runner already confined to `cpus`. */
+  constructor(runnerPath: string, cpus: number[]) {
+    this.child = spawnOn(cpus, () => spawn(runnerPath, [], { stdio: ['pipe', 'pipe', 'pipe'] }))
     this.child.stdout.on('data', (b: Buffer) => this.stdout.push(b))
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < STDERR_KEEP_BYTES) this.stderr += b.toString('utf8')

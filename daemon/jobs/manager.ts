@@ -235,12 +235,13 @@ export class JobManager extends EventEmitter {
 
   cancel(p: Principal, id: string, reason: string): JobRow {
     const job = this.get(p, id)
+    // The permission before the state, so a refusal tells nothing of the job.
+    if (!allows(p, 'job', 'update', { tenantId: job.tenant_id, classification: job.classification, ownerUserId: job.submitted_by })) {
+      throw new AgentError('Z3_PERMISSION_DENIED', `Role ${p.role} may not cancel job "${id}".`)
+    }
     if (job.state === 'CANCELLED') return job
     if (TERMINAL_STATES.has(job.state)) {
       throw new AgentError('Z3_JOB_ENDED', `Job "${id}" has already ended (${job.state}); there is nothing to cancel.`)
-    }
-    if (!allows(p, 'job', 'update', { tenantId: job.tenant_id, classification: job.classification, ownerUserId: job.submitted_by })) {
-      throw new AgentError('Z3_PERMISSION_DENIED', `Role ${p.role} may not cancel job "${id}".`)
     }
     const why = `cancelled by ${p.userId}${reason ? `: ${reason}` : ''}`
     // A job that never started gives its quota unit back; the check and the
@@ -297,7 +298,7 @@ export class JobManager extends EventEmitter {
     })
     if (!started) return
     this.scheduler.hold({ id: job.id, tenantId: job.tenant_id, priority: job.priority, seq: job.seq, cpus: cpus.length, memoryBytes: job.memory_bytes, createdAt: job.created_at }, allocation)
-    const run = new LocalRun(this.runnerPath)
+    const run = new LocalRun(this.runnerPath, cpus)
     const entry: Running = { run, cpus, killedFor: null }
     this.running.set(job.id, entry)
     const jlog = this.log.child({ job_id: job.id })
