@@ -64,9 +64,9 @@ export function connect(ep: Endpoint): Clients {
 }
 
 /** Promisified unary call that turns a gRPC status into a CliError. */
-export function call<T>(client: Record<string, any>, method: string, req: unknown, md: grpc.Metadata): Promise<T> {
+export function call<T>(client: Record<string, any>, method: string, req: unknown, md: grpc.Metadata, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method](req, md, { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) => {
+    client[method](req, md, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: T) => {
       if (err) reject(statusError(err))
       else resolve(res)
     })

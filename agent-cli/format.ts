@@ -29,6 +29,9 @@ export function jobJson(j: Msg): Msg {
     attempts: j.attempts,
     memory_bytes: Number(j.memory_bytes),
     cpus: j.cpus,
+    numa_node: j.numa_node ?? null,
+    requested_cpus: j.requested_cpus,
+    wait_reason: j.wait_reason || null,
     created_at: isoTime(j.created_at),
     started_at: isoTime(j.started_at),
     finished_at: isoTime(j.finished_at),
@@ -78,26 +81,47 @@ export function duration(seconds: number): string {
 
 const DOT: Record<string, string> = { QUEUED: '○', RUNNING: '●', SUCCEEDED: '✓', FAILED: '×', CANCELLED: '-' }
 
+const CPU_MARK: Record<string, string> = { free: '.', busy: '#', reserved: 'r', cordoned: 'c' }
+
+/** One line per NUMA node: each CPU as a mark, then who holds what. */
+function coreMap(st: Msg): string[] {
+  const out: string[] = []
+  const cpus = st.cpus as Msg[]
+  for (const n of st.nodes as Msg[]) {
+    const mine = cpus.filter((c) => c.node === n.node)
+    const marks = mine.map((c) => `${c.cpu}${CPU_MARK[c.state] ?? '?'}`).join(' ')
+    out.push(`            node ${n.node} (${bytes(Number(n.memory_bytes))}): ${marks}`)
+    const byJob = new Map<string, number[]>()
+    for (const c of mine) if (c.job_id) byJob.set(c.job_id, [...(byJob.get(c.job_id) ?? []), c.cpu])
+    for (const [job, list] of byJob) out.push(`              cpu ${list.join(',')}: job ${job}`)
+    for (const c of mine) if (c.state === 'cordoned') out.push(`              cpu ${c.cpu}: cordoned (${c.reason})`)
+  }
+  return out
+}
+
 export function statusText(st: Msg): string {
-  const busy = (st.cpus as Msg[]).filter((c) => c.state === 'busy')
-  const free = (st.cpus as Msg[]).filter((c) => c.state === 'free')
+  const cpus = st.cpus as Msg[]
+  const count = (state: string) => cpus.filter((c) => c.state === state).length
   const byState = st.jobs_by_state as Record<string, string>
   const limit = Number(st.memory_limit_bytes)
   const maxQubits = Math.floor(Math.log2(limit / 16))
   const lines = [
     `● z3bra-agentd - Z3BRA host agent on ${st.hostname}`,
-    `     State: ${st.state}`,
+    `     State: ${st.state}${st.drain ? ` (drained by ${st.drain.actor} at ${isoTime(st.drain.time)}: ${st.drain.reason})` : ''}`,
+    ...(st.degraded_reasons as string[]).map((r) => `  Degraded: ${r}`),
     `   Version: ${st.version}${st.git_commit ? ` (commit ${String(st.git_commit).slice(0, 12)})` : ''}`,
     `    Uptime: ${duration(st.uptime_seconds)} (since ${isoTime(st.started_at)})`,
     `       PID: ${st.pid}`,
     `    Socket: ${st.socket_path}`,
     `     Store: ${st.state_dir}`,
     `    Kernel: ${st.kernel}`,
-    `      CPUs: ${st.cpus_online} online, ${busy.length} busy, ${free.length} free`,
-    ...busy.map((c) => `            cpu${c.cpu}: job ${c.job_id}`),
+    `      CPUs: ${st.cpus_online} online: ${count('busy')} busy, ${count('free')} free, ${count('reserved')} reserved, ${count('cordoned')} cordoned${st.smt ? '; SMT' : ''}${st.whole_cores ? '; whole cores' : ''}`,
+    ...coreMap(st),
     `    Memory: ${bytes(Number(st.memory_available_bytes))} available of ${bytes(Number(st.memory_total_bytes))}; statevector limit ${bytes(limit)} (${maxQubits} qubits)`,
-    `     Queue: ${st.queue_depth} queued, ${st.running_jobs} running`,
+    `     Queue: ${st.queue_depth} queued, ${st.running_jobs} running${st.head_job_id ? `; next ${st.head_job_id}: ${st.head_wait_reason}` : ''}`,
+    ...(st.tenants as Msg[]).map((t) => `            tenant ${t.tenant_id}: ${t.queued} queued, fair-share factor ${t.fair_share_factor.toFixed(3)} (weight ${t.weight})`),
     `      Jobs: ${byState.SUCCEEDED ?? 0} succeeded, ${byState.FAILED ?? 0} failed, ${byState.CANCELLED ?? 0} cancelled`,
+    `            (cpu marks: . free  # busy  r reserved  c cordoned)`,
   ]
   return lines.join('\n') + '\n'
 }
@@ -111,7 +135,8 @@ export function jobText(j: Msg): string {
     ['Circuit', `${j.format}, ${j.num_qubits} qubits, ${j.num_clbits} clbits, ${j.gate_count} gates`],
     ['Shots', `${j.shots}${j.probabilities ? ' + exact probabilities' : ''}, seed ${j.seed}`],
     ['Memory', bytes(Number(j.memory_bytes))],
-    ['CPUs', j.cpus.length ? j.cpus.join(',') : null],
+    ['CPUs', j.cpus.length ? `${j.cpus.join(',')}${j.numa_node === -1 ? ' (across NUMA nodes)' : j.numa_node !== undefined && j.numa_node !== null ? ` (NUMA node ${j.numa_node})` : ''}` : null],
+    ['Waiting', j.wait_reason || null],
     ['Attempts', j.attempts],
     ['Created', isoTime(j.created_at)],
     ['Started', isoTime(j.started_at)],
@@ -125,7 +150,14 @@ export function jobText(j: Msg): string {
 
 export function jobsTable(jobs: Msg[]): string {
   const head = ['JOB', 'STATE', 'QUBITS', 'SHOTS', 'CREATED', 'NAME']
-  const rows = jobs.map((j) => [j.job_id, j.state, String(j.num_qubits), String(j.shots), isoTime(j.created_at) ?? '', j.name])
+  const rows = jobs.map((j) => [
+    j.job_id,
+    j.state === 'QUEUED' && j.wait_reason ? `QUEUED (${j.wait_reason})` : j.state,
+    String(j.num_qubits),
+    String(j.shots),
+    isoTime(j.created_at) ?? '',
+    j.name,
+  ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   return [line(head), ...rows.map(line)].join('\n') + '\n'

@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js'
 import { AGENT_VERSION } from '../daemon/version'
 import { call, CliError, connect, resolveEndpoint, statusError, type Clients } from './client'
 import { jobJson, jobsTable, jobText, resultJson, resultText, statusText } from './format'
+import { registerHostCommands } from './commands/host'
 
 const print = (s: string) => process.stdout.write(s)
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2) + '\n')
@@ -77,6 +78,7 @@ function build(): Command {
     .option('--name <name>', 'a label for the job', '')
     .option('--request-id <id>', 'idempotency key: a repeat returns the same job')
     .option('--priority <n>', 'priority, -100 to 100', intOption('--priority', -100, 100), 0)
+    .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096), 0)
     .option('--wait', 'wait for the job to end and print its result', false)
     .option('--json', 'machine-readable output')
     .action(async (file: string, o, cmd) => {
@@ -96,6 +98,7 @@ function build(): Command {
           name: o.name,
           client_request_id: o.requestId ?? '',
           priority: o.priority,
+          cpus: o.cpus,
         }
         const res = await call<Record<string, any>>(c.jobs, 'SubmitJob', req, c.md)
         let job = res.job
@@ -198,6 +201,7 @@ function build(): Command {
         if (job.state !== 'SUCCEEDED') process.exitCode = 1
       }),
     )
+  registerHostCommands(program, withClients)
   return program
 }
 
