@@ -46,7 +46,11 @@ const configSchema = z
     jobTimeoutMs: z.number().int().min(1000).max(30 * 24 * 3_600_000).default(24 * 3_600_000),
     /** Half-life of the CPU-seconds that fair share weighs. */
     fairShareHalfLifeMs: z.number().int().min(1000).default(3_600_000),
-    /** Fair-share weight per tenant id; 1 for tenants not named. */
+    /** Fair-share weight by plan; a plan not named weighs 1. */
+    planWeights: z
+      .record(z.enum(['free', 'professional', 'enterprise', 'research', 'custom']), z.number().positive())
+      .default({ free: 1, professional: 2, enterprise: 4, research: 2, custom: 2 }),
+    /** Fair-share weight per tenant id, over its plan's weight. */
     tenantWeights: z.record(z.string(), z.number().positive()).default({}),
     /** How long a blocked head job lets later jobs start past it. */
     backfillLimitMs: z.number().int().min(0).default(60_000),

@@ -130,7 +130,9 @@ async function main(): Promise<void> {
     maxCpusPerJob: config.maxCpusPerJob,
     memoryLimitBytes,
     halfLifeMs: config.fairShareHalfLifeMs,
-    weightOf: (t) => config.tenantWeights[t] ?? 1,
+    // A tenant's own weight, else its plan's, else 1 (a tenant deleted
+    // while its jobs wait, or one the directory never knew).
+    weightOf: (t) => config.tenantWeights[t] ?? config.planWeights[iam.directory.tenant(t)?.plan as keyof typeof config.planWeights] ?? 1,
     backfillLimitMs: config.backfillLimitMs,
   })
   const jobs = new JobManager({
