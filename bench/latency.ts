@@ -46,6 +46,9 @@ async function timeIt(n: number, fn: () => Promise<void>): Promise<number[]> {
   return out
 }
 
+type Ts = { seconds: string | number; nanos: number }
+const tsMs = (t: Ts) => Number(t.seconds) * 1000 + t.nanos / 1e6
+
 const unary = (client: any, method: string, req: unknown, md?: grpc.Metadata) =>
   new Promise<any>((resolve, reject) =>
     md ? client[method](req, md, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))) : client[method](req, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))),
@@ -88,11 +91,20 @@ export async function runLatencyBench(): Promise<Record<string, unknown>> {
   const EchoClient = (grpc.loadPackageDefinition(protoLoader.loadSync(path.join(PACKAGE_ROOT, 'bench', 'echo.proto'), { keepCase: true })) as any).z3bra.bench.Echo
   const echoClient = new EchoClient(`unix://${echoSock}`, grpc.credentials.createInsecure())
 
+  const submitToStart: number[] = []
+  let round = 0
   const submitToResult = await timeIt(ITERATIONS, async () => {
     const r = await unary(jobs, 'SubmitJob', { source: BELL, shots: 1000 }, md)
+    const warm = round++ >= WARMUP
     await new Promise<void>((resolve, reject) => {
       const s = jobs.WatchJob({ job_id: r.job.job_id }, md)
-      s.on('data', () => {})
+      let startMs = NaN
+      s.on('data', (e: { job?: { created_at: Ts; started_at: Ts | null } }) => {
+        if (e.job?.started_at) startMs = tsMs(e.job.started_at) - tsMs(e.job.created_at)
+      })
+      s.on('end', () => {
+        if (warm && !Number.isNaN(startMs)) submitToStart.push(startMs)
+      })
       s.on('error', reject)
       s.on('end', () => resolve())
     })
@@ -114,10 +126,11 @@ export async function runLatencyBench(): Promise<Record<string, unknown>> {
   fs.rmSync(dir, { recursive: true, force: true })
   return {
     bell_1000_shots_submit_to_result: summarise(submitToResult),
+    submit_to_start_cpus_free: summarise(submitToStart),
     grpc_js_echo_unix_socket: summarise(echoTimes),
     daemon_health_check_same_socket: summarise(healthTimes),
     notes:
-      'submit-to-result = SubmitJob (durable commit, synchronous=FULL) + WatchJob until SUCCEEDED + GetJobResult, sequential, one job in flight; the echo is a bare grpc-js unary RPC on its own unix socket in the benchmark process; the health check is the daemon\'s own unauthenticated RPC on the agent socket.',
+      'submit-to-start = the job\'s started_at minus its created_at as the daemon records them (created: before the durable insert; started: the commit of RUNNING, just before the runner is spawned on its CPUs), every CPU free; submit-to-result = SubmitJob (durable commit, synchronous=FULL) + WatchJob until SUCCEEDED + GetJobResult, sequential, one job in flight; the echo is a bare grpc-js unary RPC on its own unix socket in the benchmark process; the health check is the daemon\'s own unauthenticated RPC on the agent socket.',
   }
 }
 

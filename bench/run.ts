@@ -8,6 +8,7 @@ import path from 'node:path'
 import { PACKAGE_ROOT } from '../daemon/paths'
 import { GIT_COMMIT, AGENT_VERSION } from '../daemon/version'
 import { runLatencyBench } from './latency'
+import { runSchedulerBench } from './scheduler'
 import { runSimKernelBench } from './sim-kernels'
 
 const RESULTS = path.join(PACKAGE_ROOT, 'bench', 'results')
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     await runSimKernelBench()
     console.log('wrote bench/results/sim-kernels.json')
   }
+  if (!only || only === 'scheduler') write('scheduler', runSchedulerBench())
   if (!only || only === 'latency') write('latency', await runLatencyBench())
 }
 
