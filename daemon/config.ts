@@ -54,6 +54,14 @@ const configSchema = z
     tenantWeights: z.record(z.string(), z.number().positive()).default({}),
     /** How long a blocked head job lets later jobs start past it. */
     backfillLimitMs: z.number().int().min(0).default(60_000),
+    /**
+     * A cpuset per job: "auto" uses a delegated cgroup v2 subtree, else a
+     * writable legacy cpuset hierarchy, else affinity alone; "off" uses
+     * affinity alone (docs/ARCHITECTURE.md, "Placement").
+     */
+    cpusets: z.enum(['auto', 'off']).default('auto'),
+    /** Where cgroup hierarchies are mounted. */
+    cgroupRoot: z.string().default('/sys/fs/cgroup'),
     /** Root of the sysfs tree the topology is read from; "/" on real hosts. */
     sysfsRoot: z.string().default('/'),
     /** Path of the runner executable; unset: the one built by binding.gyp. */

@@ -15,6 +15,7 @@ import { openDb } from './store/db'
 import { JobStore } from './store/jobs'
 import { HostStore } from './store/host'
 import { Scheduler } from './scheduler/scheduler'
+import { Cpusets } from './backends/cpuset'
 import { readTopology } from './scheduler/topology'
 import { AGENT_VERSION } from './version'
 
@@ -135,7 +136,15 @@ async function main(): Promise<void> {
     weightOf: (t) => config.tenantWeights[t] ?? config.planWeights[iam.directory.tenant(t)?.plan as keyof typeof config.planWeights] ?? 1,
     backfillLimitMs: config.backfillLimitMs,
   })
+  let cpusets: Cpusets | null = null
+  if (config.cpusets === 'auto') {
+    const found = Cpusets.open({ cgroupRoot: config.cgroupRoot, procRoot: '/proc', stateDir: config.stateDir })
+    cpusets = found.cpusets
+    if (cpusets) log.info({ kind: cpusets.kind, base: cpusets.base }, 'jobs get a cpuset each')
+    else log.warn({ reason: found.reason }, 'no cpuset hierarchy to use: runners are held by their affinity mask alone')
+  }
   const jobs = new JobManager({
+    cpusets,
     store,
     host: new HostStore(db),
     config,
@@ -173,6 +182,7 @@ async function main(): Promise<void> {
     iam.audit.append({ tenantId: 'system', actor: { userId: 'z3bra-agentd', role: 'system', tenantId: 'system' }, action: 'daemon.stop', resource: 'host', outcome: 'ok', details: { signal } })
     iam.audit.signHead('shutdown')
     db.close()
+    cpusets?.close()
     fs.rmSync(config.socket, { force: true })
     log.info({}, 'agent stopped')
     process.exit(0)

@@ -8,7 +8,8 @@
 // that process only.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { getAffinity, setAffinity } from '../native'
-import { readPlacement, formatCpuList, type Placement } from './proc'
+import type { Cpusets } from './cpuset'
+import { readPlacement, formatCpuList } from './proc'
 
 const STDERR_KEEP_BYTES = 16 * 1024
 
@@ -37,6 +38,17 @@ export type RunEnd =
   | { kind: 'killed'; signal: string }
 
 export class RunnerError extends Error {}
+
+/** A runner's placement as read back, in the shape of the proto's Placement. */
+export interface Placement {
+  cpus: number[]
+  enforced_by: string
+  cpus_allowed_list: string
+  mems_allowed_list: string
+  cpuset: string
+  cpuset_cpus_effective: string
+  cpuset_mems_effective: string
+}
 
 /**
  * Runs `start` (which forks) with the calling thread narrowed to `cpus`, so
@@ -85,18 +97,43 @@ export class LocalRun {
     })
   }
 
-  /** Pins the waiting runner to `cpus` and returns what /proc says. */
-  pin(cpus: number[]): Placement {
+  /**
+   * Pins the waiting runner to `cpus`, moves it into the job's cpuset when
+   * there are cpusets, and returns what the kernel then reports. Throws
+   * unless every reading matches what was asked: a runner is never fed
+   * with its placement half applied.
+   */
+  pin(cpus: number[], cpuset?: { sets: Cpusets; jobId: string; mems: string }): Placement {
     const pid = this.child.pid
     if (pid === undefined) throw new RunnerError('the runner has no pid')
+    const want = formatCpuList(cpus)
     setAffinity(pid, cpus)
-    const placed = readPlacement(pid)
-    if (formatCpuList(placed.cpus) !== formatCpuList(cpus)) {
-      throw new RunnerError(
-        `runner ${pid} was pinned to CPUs ${formatCpuList(cpus)} but /proc reads ${formatCpuList(placed.cpus)}`,
-      )
+    let set: { path: string; cpusEffective: number[]; memsEffective: string } | undefined
+    if (cpuset) {
+      set = cpuset.sets.place(cpuset.jobId, pid, cpus, cpuset.mems)
+      if (formatCpuList(set.cpusEffective) !== want) {
+        throw new RunnerError(`the cpuset ${set.path} of runner ${pid} has effective CPUs ${formatCpuList(set.cpusEffective)}, not ${want}`)
+      }
+      if (set.memsEffective !== cpuset.mems) {
+        throw new RunnerError(`the cpuset ${set.path} of runner ${pid} has effective memory nodes ${set.memsEffective}, not ${cpuset.mems}`)
+      }
     }
-    return placed
+    const placed = readPlacement(pid)
+    if (formatCpuList(placed.cpus) !== want) {
+      throw new RunnerError(`runner ${pid} was pinned to CPUs ${want} but /proc reads ${formatCpuList(placed.cpus)}`)
+    }
+    if (cpuset && placed.mems !== cpuset.mems) {
+      throw new RunnerError(`runner ${pid} was bound to memory nodes ${cpuset.mems} but /proc reads ${placed.mems}`)
+    }
+    return {
+      cpus: placed.cpus,
+      enforced_by: cpuset ? `cpuset-${cpuset.sets.kind}` : 'affinity',
+      cpus_allowed_list: formatCpuList(placed.cpus),
+      mems_allowed_list: placed.mems,
+      cpuset: set?.path ?? '',
+      cpuset_cpus_effective: set ? formatCpuList(set.cpusEffective) : '',
+      cpuset_mems_effective: set?.memsEffective ?? '',
+    }
   }
 
   /** Hands the runner its input; it starts computing when it has read it all. */

@@ -40,6 +40,7 @@ export function jobMessage(j: JobRow, waitReason?: string): Record<string, unkno
     numa_node: j.numa_node ?? undefined,
     wait_reason: waitReason ?? '',
     requested_cpus: j.requested_cpus,
+    placement: j.placement ? JSON.parse(j.placement) : undefined,
   }
 }
 

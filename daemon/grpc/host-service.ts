@@ -81,6 +81,7 @@ export function hostStatus(jobs: JobManager, config: Config, info: HostInfo): Re
     degraded_reasons: degraded,
     smt: s.topology.smt,
     whole_cores: s.policy.wholeCores,
+    cpu_enforcement: jobs.cpusets ? `cpuset-${jobs.cpusets.kind} ${jobs.cpusets.base}` : 'affinity',
   }
 }
 

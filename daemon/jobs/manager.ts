@@ -11,6 +11,7 @@ import type { Config } from '../config'
 import { AgentError } from '../errors'
 import type { Logger } from '../log'
 import { GIT_COMMIT, AGENT_VERSION } from '../version'
+import type { Cpusets } from '../backends/cpuset'
 import { LocalRun, type RunnerOutput } from '../backends/local'
 import { formatCpuList, processMatches } from '../backends/proc'
 import type { Allocation } from '../scheduler/allocator'
@@ -58,7 +59,14 @@ export interface ManagerOptions {
   scheduler: Scheduler
   host: HostStore
   memoryLimitBytes: number
+  /** Job cpusets; null where the kernel enforces affinity only. */
+  cpusets: Cpusets | null
 }
+
+// How long a finished runner's cpuset may stay busy (its last threads
+// leaving) before the daemon stops trying to remove it.
+const CPUSET_REMOVE_TRIES = 50
+const CPUSET_REMOVE_WAIT_MS = 20
 
 export class JobManager extends EventEmitter {
   readonly store: JobStore
@@ -68,6 +76,7 @@ export class JobManager extends EventEmitter {
   readonly scheduler: Scheduler
   private readonly host: HostStore
   readonly memoryLimitBytes: number
+  readonly cpusets: Cpusets | null
   private readonly running = new Map<string, Running>()
   /** True from SIGTERM on: nothing new starts, running jobs get a grace. */
   private stopping = false
@@ -85,6 +94,7 @@ export class JobManager extends EventEmitter {
     this.scheduler = o.scheduler
     this.host = o.host
     this.memoryLimitBytes = o.memoryLimitBytes
+    this.cpusets = o.cpusets
   }
 
   get isDraining(): boolean {
@@ -134,7 +144,30 @@ export class JobManager extends EventEmitter {
       }
       this.store.dropAllocation(a.job_id)
     }
+    // Cpusets of a dead daemon's jobs: their runners were killed above, so
+    // each empties and goes.
+    for (const id of this.cpusets?.jobIds() ?? []) {
+      for (const pid of this.cpusets!.pids(id)) {
+        if (processMatches(pid, 'z3bra-sim')) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+      }
+      void this.removeCpuset(id)
+    }
     for (const job of this.store.queued(Number.MAX_SAFE_INTEGER)) this.enqueue(job)
+  }
+
+  /** Removes a job's cpuset, waiting for its last threads to leave. */
+  private async removeCpuset(jobId: string): Promise<void> {
+    for (let i = 0; i < CPUSET_REMOVE_TRIES; i++) {
+      if (this.cpusets!.remove(jobId)) return
+      await new Promise((r) => setTimeout(r, CPUSET_REMOVE_WAIT_MS))
+    }
+    this.log.warn({ job_id: jobId, cpuset: this.cpusets!.pathOf(jobId) }, 'a job cpuset would not go; it is left in place')
   }
 
   private enqueue(job: JobRow): void {
@@ -339,13 +372,15 @@ export class JobManager extends EventEmitter {
     const disarm = this.armTimeout(job, r, jlog)
     try {
       const pid = await r.run.spawned()
-      const placed = r.run.pin(r.cpus)
-      this.store.setPlacement(job.id, placed.cpus, pid, node)
+      const mems = node >= 0 ? String(node) : this.allMems()
+      const placed = r.run.pin(r.cpus, this.cpusets ? { sets: this.cpusets, jobId: job.id, mems } : undefined)
+      const { cpus: _, ...placement } = placed
+      this.store.setPlacement(job.id, placed.cpus, pid, node, placement)
       const circuit = compileCircuit(job.source, this.config)
       r.run.feed(
         toRunnerInput(circuit, { shots: job.shots, seed: BigInt(job.seed), probabilities: job.probabilities === 1, threads: 0 }),
       )
-      jlog.info({ pid, cpus: placed.cpus, mems: placed.mems, node, attempt: job.attempts }, 'job running')
+      jlog.info({ pid, cpus: placed.cpus, mems: placed.mems_allowed_list, node, enforced_by: placed.enforced_by, attempt: job.attempts }, 'job running')
       this.emit('job', this.store.get(job.id))
     } catch (err) {
       failure = `the job could not be started: ${(err as Error).message}`
@@ -353,6 +388,7 @@ export class JobManager extends EventEmitter {
     }
     const end = await r.run.wait()
     disarm()
+    if (this.cpusets) await this.removeCpuset(job.id)
     this.degraded.delete(job.id)
     this.scheduler.release(job.id)
     this.running.delete(job.id)
@@ -382,6 +418,11 @@ export class JobManager extends EventEmitter {
     if (after) this.emit('job', after)
     this.emit('runner-exit', job.id)
     this.schedule()
+  }
+
+  /** Every NUMA node of the host, as a kernel list: a placement that spans nodes. */
+  private allMems(): string {
+    return formatCpuList(this.scheduler.topology.nodes.map((n) => n.id))
   }
 
   /** Stops starting jobs, with a recorded reason; running ones go on. */

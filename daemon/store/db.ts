@@ -194,6 +194,13 @@ const MIGRATIONS: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'phi_access is append-only'); END;
     `,
   },
+  {
+    version: 5,
+    name: 'placement read back: affinity, memory nodes, cpuset',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN placement TEXT;
+    `,
+  },
 ]
 
 export function openDb(file: string): Db {

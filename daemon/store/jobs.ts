@@ -46,6 +46,8 @@ export interface JobRow {
   requested_cpus: number
   /** NUMA node of the last placement; -1 when it spanned nodes; null until placed. */
   numa_node: number | null
+  /** JSON of the last placement as the kernel reported it (Placement in backends/local.ts); null until placed. */
+  placement: string | null
   classification: 'phi' | 'de-identified' | 'public'
   justification: string
   /** The UTC month (YYYY-MM) the job counts against; null once given back. */
@@ -54,7 +56,7 @@ export interface JobRow {
 
 export type NewJob = Omit<
   JobRow,
-  'seq' | 'id' | 'state' | 'attempts' | 'created_at' | 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid' | 'numa_node'
+  'seq' | 'id' | 'state' | 'attempts' | 'created_at' | 'started_at' | 'finished_at' | 'error' | 'cpus' | 'runner_pid' | 'numa_node' | 'placement'
 >
 
 export interface AllocationRecord {
@@ -176,12 +178,12 @@ export class JobStore {
    * Records where a RUNNING job's runner is, without changing its state,
    * and the allocation with a checksum, in one transaction.
    */
-  setPlacement(id: string, cpus: number[], pid: number, node: number): void {
+  setPlacement(id: string, cpus: number[], pid: number, node: number, placement: object): void {
     const text = JSON.stringify(cpus)
     this.db.transaction(() => {
       const r = this.db
-        .prepare("UPDATE jobs SET cpus = ?, runner_pid = ?, numa_node = ? WHERE id = ? AND state = 'RUNNING'")
-        .run(text, pid, node, id)
+        .prepare("UPDATE jobs SET cpus = ?, runner_pid = ?, numa_node = ?, placement = ? WHERE id = ? AND state = 'RUNNING'")
+        .run(text, pid, node, JSON.stringify(placement), id)
       if (r.changes === 0) return
       this.db
         .prepare('INSERT OR REPLACE INTO allocations (job_id, cpus, node, pid, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)')

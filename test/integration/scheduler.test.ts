@@ -171,3 +171,48 @@ t.test('a CPU that disappears between two starts does not stop the daemon', asyn
   const id = (await d2.rpc(d2.jobs, 'SubmitJob', { source: small(2), shots: 5 })).job.job_id
   t.same((await waitForState(d2, id, ['SUCCEEDED'])).cpus, [0])
 })
+
+t.test('each runner sits in a cpuset of its own, read back and recorded, removed when the job ends', async (t) => {
+  const d = await startDaemon({ config: { cpus: [0, 1] } })
+  t.teardown(() => d.stop())
+  const st = await d.rpc(d.host, 'GetStatus', {})
+  if (st.cpu_enforcement === 'affinity') {
+    // A host without a cpuset hierarchy the daemon may write: it must say
+    // so, and then the affinity tests above are the whole proof.
+    t.match(d.stdout(), /no cpuset hierarchy to use/)
+    t.skip(`this host has no usable cpuset hierarchy (${st.cpu_enforcement})`)
+    return
+  }
+  t.match(st.cpu_enforcement, /^cpuset-cgroup[12] \//)
+  const base = st.cpu_enforcement.split(' ')[1]
+  const id = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 6, cpus: 1 })).job.job_id
+  const running = await waitForState(d, id, ['RUNNING'])
+  let pids = runnersOf(d.proc.pid!)
+  for (const until = Date.now() + 5000; pids.length === 0 && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 20))
+    pids = runnersOf(d.proc.pid!)
+  }
+  t.equal(pids.length, 1)
+  let job = running
+  for (const until = Date.now() + 5000; !job.placement && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 20))
+    job = await d.rpc(d.jobs, 'GetJob', { job_id: id })
+  }
+  const dir = `${base}/job-${id}`
+  t.same(job.placement.cpuset, dir, 'the job records its cpuset')
+  // The kernel's view, read here independently of the daemon.
+  const kind = st.cpu_enforcement.startsWith('cpuset-cgroup2') ? 2 : 1
+  const cgLine = fs.readFileSync(`/proc/${pids[0]}/cgroup`, 'utf8').split('\n').find((l) => (kind === 2 ? l.startsWith('0::') : /:cpuset(,|:)/.test(l)))!
+  t.ok(dir.endsWith(cgLine.split(':')[2]), `the runner is in ${dir} (/proc says ${cgLine})`)
+  const eff = fs.readFileSync(`${dir}/${kind === 2 ? 'cpuset.cpus.effective' : 'cpuset.effective_cpus'}`, 'utf8').trim()
+  t.equal(eff, job.cpus.join(','))
+  t.equal(job.placement.cpuset_cpus_effective, eff)
+  t.equal(job.placement.cpus_allowed_list, job.cpus.join(','))
+  t.equal(job.placement.mems_allowed_list, String(job.numa_node))
+  t.equal(fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').trim(), String(pids[0]), 'the runner and only it')
+  const shown = JSON.parse((await cli(d, ['job', id, '--json'])).stdout)
+  t.equal(shown.placement.enforced_by, `cpuset-cgroup${kind}`)
+  await waitForState(d, id, ['SUCCEEDED'])
+  for (const until = Date.now() + 5000; fs.existsSync(dir) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
+  t.notOk(fs.existsSync(dir), 'the cpuset is gone with the job')
+})
