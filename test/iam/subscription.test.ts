@@ -73,7 +73,7 @@ t.test('a suspended tenant gets FAILED_PRECONDITION with the reason until it is 
     t.equal(o.z3, 'Z3_SUBSCRIPTION_INACTIVE')
     t.equal(
       o.details,
-      `Tenant "trialco"'s subscription is suspended (invoice 42 is overdue); it takes no new jobs until it is reactivated: choose a plan with \`z3bra-agent tenant set-plan trialco professional\` (a system admin) or at ${BILLING}.`,
+      `Tenant "trialco"'s subscription is suspended (invoice 42 is overdue); it takes no new jobs until a system admin reactivates it with \`z3bra-agent tenant resume trialco\`; to upgrade, choose a plan with \`z3bra-agent tenant set-plan trialco professional\` (a system admin) or at ${BILLING}.`,
     )
     const back = await cli(d, ['tenant', 'resume', 'trialco', '--json'])
     t.equal(back.code, 0, back.stderr)
