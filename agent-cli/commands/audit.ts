@@ -70,7 +70,6 @@ function verifyOffline(stateDir: string, keyFile?: string): Verdict {
     throw new CliError(`cannot read the audit key ${keyPath}: ${(err as Error).message} (use --key-file)`, 2)
   }
   // Loaded here only: the online commands need no native module.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require('better-sqlite3') as typeof import('better-sqlite3')
   const db = new Database(dbFile, { readonly: true, fileMustExist: true })
   try {

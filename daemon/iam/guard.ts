@@ -72,13 +72,19 @@ type AnyCall = grpc.ServerUnaryCall<any, any> | grpc.ServerWritableStream<any, a
 // has its own hash on the job row.
 const NOT_AUDITED = new Set(['source'])
 
-/** What a successful change asked for, for the record; proto3 oneof markers dropped. */
-function requestDetails(req: Record<string, unknown>, res: unknown): Record<string, unknown> {
+/** Set fields of a request message, without proto3 oneof markers, at any depth. */
+function setFields(m: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(req)) {
+  for (const [k, v] of Object.entries(m)) {
     if (NOT_AUDITED.has(k) || k.startsWith('_') || v === '' || v === null || v === undefined) continue
-    out[k] = v
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? setFields(v as Record<string, unknown>) : v
   }
+  return out
+}
+
+/** What a successful change asked for, for the record. */
+function requestDetails(req: Record<string, unknown>, res: unknown): Record<string, unknown> {
+  const out = setFields(req)
   // An issued token is known afterwards by its id (never its secret).
   const issued = (res as { info?: { token_id?: string } } | undefined)?.info?.token_id
   if (issued) out.issued_token_id = issued

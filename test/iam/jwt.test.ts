@@ -13,7 +13,6 @@ import { startDaemon, tempDir, type Daemon } from '../helpers/daemon'
 import { BELL, bearer, outcome, rpc, services, type Services } from './helpers'
 
 // jose is ESM-only; Node 20's require loads it, as the daemon does.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const jose = require('jose') as typeof import('jose')
 
 const ISSUER = 'https://idp.example/realms/z3bra'
