@@ -100,7 +100,7 @@ export class Quotas {
       if (used >= cpuMax) {
         throw new AgentError(
           'Z3_QUOTA_EXCEEDED',
-          `Tenant "${t.id}" has used ${used.toFixed(1)} of the ${cpuMax} CPU-seconds this host allows a tenant in ${period} (limit cpuSecondsPerMonth); the period ends at ${iso(end)}.`,
+          `Tenant "${t.id}" has used ${used.toFixed(3)} of the ${cpuMax} CPU-seconds this host allows a tenant in ${period} (limit cpuSecondsPerMonth); the period ends at ${iso(end)}.`,
         )
       }
     }
