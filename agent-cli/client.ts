@@ -28,6 +28,8 @@ export class CliError extends Error {
 export interface Clients {
   jobs: grpc.Client & Record<string, any>
   host: grpc.Client & Record<string, any>
+  tenants: grpc.Client & Record<string, any>
+  audit: grpc.Client & Record<string, any>
   md: grpc.Metadata
   close(): void
 }
@@ -50,15 +52,22 @@ export function connect(ep: Endpoint): Clients {
   const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }
   const jobs = new pkg.JobService(address, creds, options) as Clients['jobs']
   const host = new pkg.HostService(address, creds, options) as Clients['host']
+  const more = pkg as unknown as Record<string, grpc.ServiceClientConstructor>
+  const tenants = new more.TenantService(address, creds, options) as Clients['tenants']
+  const audit = new more.AuditService(address, creds, options) as Clients['audit']
   const md = new grpc.Metadata()
   md.set('authorization', `Bearer ${token}`)
   return {
     jobs,
     host,
+    tenants,
+    audit,
     md,
     close() {
       jobs.close()
       host.close()
+      tenants.close()
+      audit.close()
     },
   }
 }

@@ -8,6 +8,8 @@ import { AGENT_VERSION } from '../daemon/version'
 import { call, CliError, connect, resolveEndpoint, statusError, type Clients } from './client'
 import { jobJson, jobsTable, jobText, resultJson, resultText, statusText } from './format'
 import { registerHostCommands } from './commands/host'
+import { registerIamCommands } from './commands/iam'
+import { registerAuditCommands } from './commands/audit'
 
 const print = (s: string) => process.stdout.write(s)
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2) + '\n')
@@ -79,6 +81,8 @@ function build(): Command {
     .option('--request-id <id>', 'idempotency key: a repeat returns the same job')
     .option('--priority <n>', 'priority, -100 to 100', intOption('--priority', -100, 100), 0)
     .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096), 0)
+    .addOption(new Option('--classification <class>', "the data's classification (default: the host's, normally public)").choices(['phi', 'de-identified', 'public']))
+    .option('--justification <text>', 'why this PHI is processed (required for phi)', '')
     .option('--wait', 'wait for the job to end and print its result', false)
     .option('--json', 'machine-readable output')
     .action(async (file: string, o, cmd) => {
@@ -99,6 +103,8 @@ function build(): Command {
           client_request_id: o.requestId ?? '',
           priority: o.priority,
           cpus: o.cpus,
+          classification: o.classification ?? '',
+          justification: o.justification,
         }
         const res = await call<Record<string, any>>(c.jobs, 'SubmitJob', req, c.md)
         let job = res.job
@@ -164,10 +170,11 @@ function build(): Command {
     .command('result')
     .description("print a succeeded job's counts, probabilities and run record")
     .argument('<id>', 'job id')
+    .option('--justification <text>', "why a PHI job's result is read (default: the job's own)", '')
     .option('--json', 'machine-readable output')
     .action(async (id: string, o, cmd) =>
       withClients(cmd, async (c) => {
-        const r = resultJson(await call(c.jobs, 'GetJobResult', { job_id: id }, c.md))
+        const r = resultJson(await call(c.jobs, 'GetJobResult', { job_id: id, justification: o.justification }, c.md))
         if (o.json) printJson(r)
         else print(resultText(id, r))
       }),
@@ -202,6 +209,8 @@ function build(): Command {
       }),
     )
   registerHostCommands(program, withClients)
+  registerIamCommands(program, withClients)
+  registerAuditCommands(program, withClients)
   return program
 }
 

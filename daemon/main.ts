@@ -111,8 +111,9 @@ async function main(): Promise<void> {
   try {
     sec = setupIam(db, config)
   } catch (err) {
-    if (!(err instanceof RoleTableError)) throw err
-    process.stderr.write(`z3bra-agentd: ${err.message}\n`)
+    // A bad role table, JWKS file, audit key or test clock: say which and stop.
+    const what = err instanceof RoleTableError ? err.message : `cannot set up access control: ${(err as Error).message}`
+    process.stderr.write(`z3bra-agentd: ${what}\n`)
     process.exit(2)
   }
   const { auth, iam } = sec

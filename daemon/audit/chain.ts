@@ -132,7 +132,7 @@ export function verifyChain(db: Db, pub: KeyObject, external?: ExternalHead): Ve
     const sigOk = edVerify(null, headMessage(h.event_seq, h.hash), pub, Buffer.from(h.signature, 'base64'))
     if (!sigOk) return report(h.event_seq, `${what} over event ${h.event_seq} has a signature that does not verify with this host's key`, count, headCount, signedThrough)
     if (hashes.get(h.event_seq) !== h.hash) {
-      return report(h.event_seq, `event ${h.event_seq} differs from what ${what} signed: the chain was rewritten`, count, headCount, signedThrough)
+      return report(h.event_seq, `event ${h.event_seq} differs from what ${what} signed: the chain was rewritten somewhere in events ${signedThrough + 1} to ${h.event_seq}`, count, headCount, signedThrough)
     }
     signedThrough = Math.max(signedThrough, h.event_seq)
     return null

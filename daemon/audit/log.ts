@@ -56,6 +56,37 @@ export class AuditLog {
       VALUES (@seq, @time, @tenant_id, @actor_user, @actor_role, @actor_tenant, @action, @resource,
         @resource_id, @outcome, @code, @peer, @details, @prev_hash, @hash)`)
     this.kid = keyId(key.publicKey)
+    // The newest head ever signed, from the heads table or the head file,
+    // whichever is further on.
+    const inDb = db.prepare('SELECT event_seq, hash FROM audit_heads ORDER BY event_seq DESC LIMIT 1').get() as
+      | { event_seq: number; hash: string }
+      | undefined
+    let ext: ExternalHead | undefined
+    try {
+      ext = readHeadFile(headFile)
+    } catch {
+      // An unreadable head file is reported by verify; it cannot raise the floor.
+    }
+    for (const h of [inDb, ext]) {
+      if (h && Number.isSafeInteger(h.event_seq) && typeof h.hash === 'string' && h.event_seq > (this.signed?.seq ?? 0)) {
+        this.signed = { seq: h.event_seq, hash: h.hash }
+      }
+    }
+  }
+
+  /** The newest signed head; events are never numbered at or below it again. */
+  private signed: { seq: number; hash: string } | undefined
+
+  /**
+   * Where the next event links on: the last event, or the newest signed
+   * head when the events stop short of it. After a truncation the chain so
+   * goes on past the cut, leaving a gap that verify names, instead of
+   * re-using the cut-off numbers and hiding where the cut was.
+   */
+  private tail(): { seq: number; hash: string } | undefined {
+    const last = this.lastStmt.get() as { seq: number; hash: string } | undefined
+    if (this.signed && (!last || last.seq < this.signed.seq)) return this.signed
+    return last
   }
 
   /**
@@ -65,7 +96,7 @@ export class AuditLog {
    */
   append(e: AuditInput): number {
     return this.db.transaction(() => {
-      const last = this.lastStmt.get() as { seq: number; hash: string } | undefined
+      const last = this.tail()
       const row: Omit<AuditEventRow, 'hash'> = {
         seq: (last?.seq ?? 0) + 1,
         time: this.now(),
@@ -102,6 +133,7 @@ export class AuditLog {
 
   private signAt(seq: number, hash: string, reason: string): AuditHeadRow {
     const signature = edSign(null, headMessage(seq, hash), this.key.privateKey).toString('base64')
+    this.signed = { seq, hash }
     const info = this.db
       .prepare('INSERT INTO audit_heads (event_seq, hash, key_id, signature, reason, time) VALUES (?, ?, ?, ?, ?, ?)')
       .run(seq, hash, this.kid, signature, reason, this.now())
@@ -136,6 +168,12 @@ export class AuditLog {
   }
 
   verify(): VerifyReport {
-    return verifyChain(this.db, this.key.publicKey, readHeadFile(this.headFile))
+    let head: ExternalHead | undefined
+    try {
+      head = readHeadFile(this.headFile)
+    } catch (err) {
+      return { ok: false, events: 0, heads: 0, signedThrough: 0, firstBrokenSeq: 0, problem: `the head file ${this.headFile} is unreadable: ${(err as Error).message}` }
+    }
+    return verifyChain(this.db, this.key.publicKey, head)
   }
 }

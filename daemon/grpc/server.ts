@@ -53,12 +53,12 @@ export async function startServer(
   const ctx = { auth, log }
   // Every service sits behind the IAM guard: authentication, the role
   // check, and the audit event of each change and each refusal.
-  const guard = new Guard(auth, iam, log)
+  const guard = new Guard(auth, iam, log, `unix:${config.socket}`)
   const more = pkg as unknown as Record<string, grpc.ServiceClientConstructor>
   const jobImpl = { ...jobService(ctx, jobs), ...iamJobMethods(ctx, jobs, iam) }
   server.addService(pkg.JobService.service, guard.wrap('JobService', jobImpl, pkg.JobService.service, decorateJobs(jobs)))
   server.addService(pkg.HostService.service, guard.wrap('HostService', hostService(ctx, jobs, config, info), pkg.HostService.service))
-  server.addService(more.TenantService.service, guard.wrap('TenantService', tenantService(ctx, iam), more.TenantService.service))
+  server.addService(more.TenantService.service, guard.wrap('TenantService', tenantService(ctx, iam, jobs), more.TenantService.service))
   server.addService(
     more.AuditService.service,
     guard.wrap('AuditService', auditService(ctx, iam.audit, auditKey.publicKey), more.AuditService.service),

@@ -4,6 +4,7 @@
 // target is scoped: another tenant is NOT_FOUND unless the caller crosses
 // tenants, and conditions of the permission are checked against it.
 import type * as grpc from '@grpc/grpc-js'
+import type { EventEmitter } from 'node:events'
 import type { Principal } from '../auth'
 import { AgentError } from '../errors'
 import type { TenantRow, TokenRow, UserRow } from '../iam/directory'
@@ -12,7 +13,8 @@ import type { Limits } from '../iam/plans'
 import { allows, reaches } from '../iam/policy'
 import type { Action, Resource } from '../iam/roles'
 import { timestamp } from './convert'
-import { unary, type HandlerContext } from './handlers'
+import { serverStream, unary, type HandlerContext } from './handlers'
+import type { JobRow } from '../store/jobs'
 
 type Req = Record<string, any>
 
@@ -69,8 +71,33 @@ function tokenMessage(t: TokenRow): Record<string, unknown> {
   }
 }
 
-export function tenantService(ctx: HandlerContext, iam: Iam): grpc.UntypedServiceImplementation {
+export function tenantService(ctx: HandlerContext, iam: Iam, jobs: EventEmitter): grpc.UntypedServiceImplementation {
   const dir = iam.directory
+
+  /** One tenant's usage of a month as the wire message; a bad month is INVALID_ARGUMENT. */
+  const usageMessage = (t: TenantRow, month: string | undefined): Record<string, unknown> => {
+    let u
+    try {
+      u = iam.quotas.usage(t.id, month || undefined)
+    } catch (err) {
+      if (err instanceof RangeError) throw new AgentError('Z3_INVALID_ARGUMENT', `month must be YYYY-MM; got "${month}".`)
+      throw err
+    }
+    return {
+      tenant_id: u.tenantId,
+      month: u.month,
+      period_start: timestamp(u.periodStart),
+      period_end: timestamp(u.periodEnd),
+      jobs: String(u.jobs),
+      shots: String(u.shots),
+      cpu_seconds: u.cpuSeconds,
+      qpu_seconds: u.qpuSeconds,
+      result_bytes: String(u.resultBytes),
+      storage_bytes: String(u.storageBytes),
+      limits: limitsMessage(iam.directory.limits(t)),
+      plan: t.plan,
+    }
+  }
 
   /** The tenant a request is about, scoped to the caller, with the permission checked. */
   const scoped = (p: Principal, tenantId: unknown, resource: Resource, action: Action): TenantRow => {
@@ -148,29 +175,51 @@ export function tenantService(ctx: HandlerContext, iam: Iam): grpc.UntypedServic
       return tokenMessage(dir.revokeToken(tok.id))
     }),
 
-    GetUsage: unary<Req, unknown>(ctx, 'GetUsage', (p, r) => {
-      const t = scoped(p, r.tenant_id, 'usage', 'read')
-      let u
-      try {
-        u = iam.quotas.usage(t.id, r.month || undefined)
-      } catch (err) {
-        if (err instanceof RangeError) throw new AgentError('Z3_INVALID_ARGUMENT', `month must be YYYY-MM; got "${r.month}".`)
-        throw err
+    GetUsage: unary<Req, unknown>(ctx, 'GetUsage', (p, r) => usageMessage(scoped(p, r.tenant_id, 'usage', 'read'), r.month)),
+
+    StreamUsage: serverStream<Req, unknown>(ctx, 'StreamUsage', (p, call) => {
+      const r = call.request
+      const every = r.tenant_id === '*'
+      if (every && !p.crossTenant) {
+        throw new AgentError('Z3_PERMISSION_DENIED', `Only system_admin reads the usage of every tenant; role ${p.role} may name its own tenant only.`)
       }
-      return {
-        tenant_id: u.tenantId,
-        month: u.month,
-        period_start: timestamp(u.periodStart),
-        period_end: timestamp(u.periodEnd),
-        jobs: String(u.jobs),
-        shots: String(u.shots),
-        cpu_seconds: u.cpuSeconds,
-        qpu_seconds: u.qpuSeconds,
-        result_bytes: String(u.resultBytes),
-        storage_bytes: String(u.storageBytes),
-        limits: limitsMessage(iam.directory.limits(t)),
-        plan: t.plan,
+      const month: string = r.month || iam.quotas.period()
+      const first = every
+        ? dir.tenants().filter((t) => allows(p, 'usage', 'read', { tenantId: t.id }))
+        : [scoped(p, r.tenant_id, 'usage', 'read')]
+      // Validates the month before anything is sent.
+      const sent = new Map<string, string>()
+      const send = (t: TenantRow) => {
+        const m = usageMessage(t, month)
+        const key = JSON.stringify(m)
+        if (sent.get(t.id) === key) return
+        sent.set(t.id, key)
+        call.write(m)
       }
+      const snapshot = first.map((t) => [t, usageMessage(t, month)] as const)
+      for (const [t, m] of snapshot) {
+        sent.set(t.id, JSON.stringify(m))
+        call.write(m)
+      }
+      if (!r.follow) {
+        call.end()
+        return
+      }
+      const onJob = (j: JobRow) => {
+        if (!every && j.tenant_id !== first[0].id) return
+        const t = dir.tenant(j.tenant_id)
+        if (!t) return
+        try {
+          send(t)
+        } catch (err) {
+          ctx.log.error({ err, tenant_id: t.id }, 'usage stream update failed')
+        }
+      }
+      jobs.on('job', onJob)
+      const stop = () => jobs.off('job', onJob)
+      call.on('cancelled', stop)
+      call.on('close', stop)
+      call.on('error', stop)
     }),
   }
 }

@@ -54,6 +54,7 @@ export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   'TenantService.ListTokens': r('token', 'read', false, 'tenant_id'),
   'TenantService.RevokeToken': r('token', 'delete', true, 'token_id'),
   'TenantService.GetUsage': r('usage', 'read', false, 'tenant_id'),
+  'TenantService.StreamUsage': r('usage', 'read', false, 'tenant_id'),
   'AuditService.ListEvents': r('audit', 'read'),
   'AuditService.VerifyChain': r('audit', 'execute'),
 }
@@ -67,7 +68,30 @@ export type Decorate = (res: unknown) => unknown
 
 type AnyCall = grpc.ServerUnaryCall<any, any> | grpc.ServerWritableStream<any, any>
 
-function auditEvent(iam: Iam, p: Principal | undefined, name: string, rule: MethodRule, call: AnyCall, err: grpc.ServiceError | null): void {
+// Request fields never copied into an audit event: a circuit is large and
+// has its own hash on the job row.
+const NOT_AUDITED = new Set(['source'])
+
+/** Set fields of a request message, without proto3 oneof markers, at any depth. */
+function setFields(m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(m)) {
+    if (NOT_AUDITED.has(k) || k.startsWith('_') || v === '' || v === null || v === undefined) continue
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? setFields(v as Record<string, unknown>) : v
+  }
+  return out
+}
+
+/** What a successful change asked for, for the record. */
+function requestDetails(req: Record<string, unknown>, res: unknown): Record<string, unknown> {
+  const out = setFields(req)
+  // An issued token is known afterwards by its id (never its secret).
+  const issued = (res as { info?: { token_id?: string } } | undefined)?.info?.token_id
+  if (issued) out.issued_token_id = issued
+  return out
+}
+
+function auditEvent(iam: Iam, p: Principal | undefined, name: string, rule: MethodRule, call: AnyCall, err: grpc.ServiceError | null, res?: unknown, peer?: string): void {
   const req = (call.request ?? {}) as Record<string, unknown>
   const id = rule.idField ? String(req[rule.idField] ?? '') : ''
   const code = err ? String(err.metadata?.get('z3bra-error-code')[0] ?? '') : ''
@@ -75,7 +99,7 @@ function auditEvent(iam: Iam, p: Principal | undefined, name: string, rule: Meth
   const target = typeof req.tenant_id === 'string' && req.tenant_id && !err ? req.tenant_id : undefined
   const actor = p
     ? { userId: p.userId, role: p.role, tenantId: p.tenantId, peer: p.peer }
-    : { userId: '', role: '', tenantId: '', peer: call.getPeer() }
+    : { userId: '', role: '', tenantId: '', peer: peer ?? call.getPeer() }
   iam.audit.append({
     // A refusal is filed under the caller's tenant, never the target's:
     // a probe of another tenant's ids must not show up in that tenant's log.
@@ -86,7 +110,7 @@ function auditEvent(iam: Iam, p: Principal | undefined, name: string, rule: Meth
     resourceId: id,
     outcome,
     code,
-    details: err ? { message: err.details } : {},
+    details: err ? { message: err.details } : requestDetails(req, res),
   })
 }
 
@@ -95,7 +119,14 @@ export class Guard {
     private readonly auth: Authenticator,
     private readonly iam: Iam,
     private readonly log: Logger,
+    /** What to record as the peer when grpc-js has no address (a unix socket). */
+    private readonly localPeer = 'unix',
   ) {}
+
+  private peer(call: AnyCall): string {
+    const p = call.getPeer()
+    return p && p !== 'unknown' ? p : this.localPeer
+  }
 
   private check(p: Principal, name: string, rule: MethodRule): void {
     if (!mayEver(p, rule.resource, rule.action)) {
@@ -103,10 +134,10 @@ export class Guard {
     }
   }
 
-  private audit(p: Principal | undefined, name: string, rule: MethodRule, call: AnyCall, err: grpc.ServiceError | null): void {
+  private audit(p: Principal | undefined, name: string, rule: MethodRule, call: AnyCall, err: grpc.ServiceError | null, res?: unknown): void {
     if (!err && (!rule.mutates || rule.auditsItself)) return
     try {
-      auditEvent(this.iam, p, name, rule, call, err)
+      auditEvent(this.iam, p, name, rule, call, err, res, this.peer(call))
     } catch (e) {
       this.log.error({ err: e, method: name }, 'audit event not written')
     }
@@ -125,7 +156,7 @@ export class Guard {
         out[method] = ((call: grpc.ServerWritableStream<any, any>) => {
           let principal: Principal | undefined
           this.auth
-            .resolve(call.metadata, call.getPeer())
+            .resolve(call.metadata, this.peer(call))
             .then((p) => {
               principal = p
               this.check(p, name, rule)
@@ -143,7 +174,7 @@ export class Guard {
         out[method] = ((call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
           let principal: Principal | undefined
           this.auth
-            .resolve(call.metadata, call.getPeer())
+            .resolve(call.metadata, this.peer(call))
             .then((p) => {
               principal = p
               this.check(p, name, rule)
@@ -151,7 +182,7 @@ export class Guard {
             .then(
               () =>
                 inner(call, (err: grpc.ServiceError | null, res?: unknown) => {
-                  this.audit(principal, name, rule, call, err)
+                  this.audit(principal, name, rule, call, err, res)
                   if (err) callback(err)
                   else callback(null, decorate(res))
                 }),

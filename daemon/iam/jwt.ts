@@ -55,7 +55,13 @@ export class JwtVerifier {
     // only on hosts that configure JWTs.
     this.jose = require('jose') as typeof Jose
     if (c.jwksFile) {
-      this.keys = this.jose.createLocalJWKSet(JSON.parse(fs.readFileSync(c.jwksFile, 'utf8')) as Jose.JSONWebKeySet)
+      let set: Jose.JSONWebKeySet
+      try {
+        set = JSON.parse(fs.readFileSync(c.jwksFile, 'utf8')) as Jose.JSONWebKeySet
+        this.keys = this.jose.createLocalJWKSet(set)
+      } catch (err) {
+        throw new Error(`jwt.jwksFile ${c.jwksFile} is not a readable JSON Web Key Set: ${(err as Error).message}`)
+      }
     } else {
       this.keys = this.jose.createRemoteJWKSet(new URL(c.jwksUrl!), { cacheMaxAge: c.cacheMaxAgeMs, timeoutDuration: 5_000 })
     }

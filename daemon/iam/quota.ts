@@ -57,7 +57,7 @@ export class Quotas {
     if (t.subscription === 'suspended' || t.subscription === 'canceled') {
       throw new AgentError(
         'Z3_SUBSCRIPTION_INACTIVE',
-        `Tenant "${t.id}"'s subscription is ${t.subscription}${t.status_reason ? ` (${t.status_reason})` : ''}; it takes no new jobs until it is reactivated: ${this.upgradeHint(t)}.`,
+        `Tenant "${t.id}"'s subscription is ${t.subscription}${t.status_reason ? ` (${t.status_reason})` : ''}; it takes no new jobs until a system admin reactivates it with \`z3bra-agent tenant resume ${t.id}\`; to upgrade, ${this.upgradeHint(t)}.`,
       )
     }
   }
@@ -100,7 +100,7 @@ export class Quotas {
       if (used >= cpuMax) {
         throw new AgentError(
           'Z3_QUOTA_EXCEEDED',
-          `Tenant "${t.id}" has used ${used.toFixed(1)} of the ${cpuMax} CPU-seconds this host allows a tenant in ${period} (limit cpuSecondsPerMonth); the period ends at ${iso(end)}.`,
+          `Tenant "${t.id}" has used ${used.toFixed(3)} of the ${cpuMax} CPU-seconds this host allows a tenant in ${period} (limit cpuSecondsPerMonth); the period ends at ${iso(end)}.`,
         )
       }
     }

@@ -48,8 +48,8 @@ const conditionsSchema = z
 
 const permissionSchema = z
   .object({
-    resource: z.union([z.enum(RESOURCES), z.literal('*')]),
-    action: z.union([z.enum(ACTIONS), z.literal('*')]),
+    resource: z.enum([...RESOURCES, '*']),
+    action: z.enum([...ACTIONS, '*']),
     conditions: conditionsSchema.optional(),
   })
   .strict()
@@ -63,28 +63,33 @@ const roleSchema = z
   })
   .strict()
 
-const tableSchema = z
-  .object({ version: z.literal(1), roles: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), roleSchema) })
-  .strict()
-  .superRefine((t, ctx) => {
-    if (!t.roles.system_admin) ctx.addIssue({ code: 'custom', path: ['roles'], message: 'the table must define system_admin' })
-    for (const [name, r] of Object.entries(t.roles)) {
-      // Only the system tenant's admins may cross tenants; a table that says
-      // otherwise is refused rather than obeyed.
-      if (r.cross_tenant && name !== 'system_admin') {
-        ctx.addIssue({ code: 'custom', path: ['roles', name, 'cross_tenant'], message: 'only system_admin may cross tenants' })
+const tableSchema = z.object({ version: z.literal(1), roles: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), roleSchema) }).strict()
+
+/**
+ * The rules a table must keep beyond its shape, checked on the raw data so
+ * that they are reported together with any shape problems.
+ */
+function policyIssues(raw: unknown): string[] {
+  const out: string[] = []
+  const roles = (raw as { roles?: unknown } | null)?.roles
+  if (!roles || typeof roles !== 'object') return out
+  const table = roles as Record<string, any>
+  if (!Object.hasOwn(table, 'system_admin')) out.push('roles: the table must define system_admin')
+  for (const [name, r] of Object.entries(table)) {
+    if (!r || typeof r !== 'object') continue
+    // Only the system tenant's admins may cross tenants; a table that says
+    // otherwise is refused rather than obeyed.
+    if (r.cross_tenant === true && name !== 'system_admin') out.push(`roles.${name}.cross_tenant: only system_admin may cross tenants`)
+    if (!Array.isArray(r.permissions)) continue
+    r.permissions.forEach((p: any, i: number) => {
+      const classes = p?.conditions?.classifications
+      if (r.phi_access !== true && Array.isArray(classes) && classes.includes('phi')) {
+        out.push(`roles.${name}.permissions.${i}.conditions.classifications: names phi but the role has no phi_access`)
       }
-      r.permissions.forEach((p, i) => {
-        if (!r.phi_access && p.conditions?.classifications?.includes('phi')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['roles', name, 'permissions', i, 'conditions', 'classifications'],
-            message: 'names phi but the role has no phi_access',
-          })
-        }
-      })
-    }
-  })
+    })
+  }
+  return out
+}
 
 export type Conditions = z.infer<typeof conditionsSchema>
 export type Permission = z.infer<typeof permissionSchema>
@@ -107,12 +112,11 @@ export function loadRoleTable(file = DEFAULT_ROLES_FILE): RoleTable {
     throw new RoleTableError(file, [(err as Error).message])
   }
   const parsed = tableSchema.safeParse(raw)
-  if (!parsed.success) {
-    throw new RoleTableError(
-      file,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    )
-  }
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)),
+    ...policyIssues(raw),
+  ]
+  if (!parsed.success || issues.length > 0) throw new RoleTableError(file, issues)
   const roles: Record<string, Readonly<Role>> = {}
   for (const [name, r] of Object.entries(parsed.data.roles)) roles[name] = Object.freeze(r)
   return Object.freeze(roles)

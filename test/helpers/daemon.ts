@@ -69,7 +69,16 @@ export async function startDaemon(o: StartOptions = {}): Promise<Daemon> {
     const deadline = Date.now() + 30_000
     while (!err.includes('is running')) {
       if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}: ${err}`)
-      if (Date.now() > deadline) throw new Error(`daemon did not start: ${err}`)
+      if (Date.now() > deadline) {
+        // After a stall of this process (a loaded or paused machine) the
+        // timer fires before the banner waiting in the pipe is read: give
+        // the pipe one more turn before giving up.
+        await new Promise((r) => setTimeout(r, 250))
+        if (err.includes('is running')) break
+        // Never leave a daemon behind holding the state dir.
+        proc.kill('SIGKILL')
+        throw new Error(`daemon did not start: ${err}`)
+      }
       await new Promise((r) => setTimeout(r, 25))
     }
   }
