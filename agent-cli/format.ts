@@ -116,7 +116,7 @@ export function statusText(st: Msg): string {
     `    Uptime: ${duration(st.uptime_seconds)} (since ${isoTime(st.started_at)})`,
     `       PID: ${st.pid}`,
     `    Socket: ${st.socket_path}`,
-    `     Store: ${st.state_dir}`,
+    `     Store: ${st.state_dir}/agent.db`,
     `    Kernel: ${st.kernel}`,
     `      CPUs: ${st.cpus_online} online: ${count('busy')} busy, ${count('free')} free, ${count('reserved')} reserved, ${count('cordoned')} cordoned${st.smt ? '; SMT' : ''}${st.whole_cores ? '; whole cores' : ''}`,
     ...coreMap(st),
@@ -169,6 +169,9 @@ export function jobsTable(jobs: Msg[]): string {
   return [line(head), ...rows.map(line)].join('\n') + '\n'
 }
 
+// Outcomes printed per table; --json has them all.
+const PROBABILITIES_SHOWN = 64
+
 export function resultText(jobId: string, r: Msg): string {
   const out = [`result of job ${jobId}`]
   const counts = Object.entries(r.counts as Record<string, number>).sort((a, b) => b[1] - a[1])
@@ -183,9 +186,16 @@ export function resultText(jobId: string, r: Msg): string {
   if (r.probabilities) {
     const p = r.probabilities
     const dist = (p.probabilities ?? p.top) as Record<string, number>
-    out.push(`  probabilities (${p.outcomes} outcomes${p.top ? ', 64 most likely shown' : ''}):`)
-    const entries = Object.entries(dist).sort((a, b) => b[1] - a[1]).slice(0, 32)
+    const all = Object.entries(dist).sort((a, b) => b[1] - a[1])
+    const entries = all.slice(0, PROBABILITIES_SHOWN)
+    out.push(`  probabilities (${p.outcomes} outcomes, ${entries.length} most likely shown):`)
     for (const [k, v] of entries) out.push(`    ${k}  ${v.toPrecision(12)}`)
+    if (p.outcomes > entries.length) out.push(`    ... ${p.outcomes - entries.length} more (use --json${p.top ? '; beyond 4096 outcomes only the 64 most likely are kept' : ''})`)
+    const bits = p.bit_one_probability as number[] | undefined
+    if (bits) {
+      out.push('  probability of reading 1, per classical bit (bit 0 first):')
+      for (let i = 0; i < bits.length; i += 8) out.push(`    ${bits.slice(i, i + 8).map((b, j) => `${i + j}:${b.toFixed(6)}`).join('  ')}`)
+    }
   }
   const s = r.stats
   out.push(`  stats: ${s.gates} gates, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import type * as grpc from '@grpc/grpc-js'
 import { AGENT_VERSION } from '../daemon/version'
 import { call, CliError, connect, resolveEndpoint, statusError, type Clients } from './client'
-import { jobJson, jobsTable, jobText, resultJson, resultText, statusText } from './format'
+import { isoTime, jobJson, jobsTable, jobText, resultJson, resultText, statusText } from './format'
 import { registerHostCommands } from './commands/host'
 import { registerIamCommands } from './commands/iam'
 import { registerAuditCommands } from './commands/audit'
@@ -80,7 +80,7 @@ function build(): Command {
     .option('--name <name>', 'a label for the job', '')
     .option('--request-id <id>', 'idempotency key: a repeat returns the same job')
     .option('--priority <n>', 'priority, -100 to 100', intOption('--priority', -100, 100), 0)
-    .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096), 0)
+    .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096))
     .addOption(new Option('--classification <class>', "the data's classification (default: the host's, normally public)").choices(['phi', 'de-identified', 'public']))
     .option('--justification <text>', 'why this PHI is processed (required for phi)', '')
     .option('--wait', 'wait for the job to end and print its result', false)
@@ -92,7 +92,10 @@ function build(): Command {
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2)
       }
-      if (o.seed !== undefined && !/^\d+$/.test(o.seed)) throw new CliError(`--seed must be an unsigned integer; got "${o.seed}"`, 2)
+      // Checked here: the wire's uint64 would wrap a larger number silently.
+      if (o.seed !== undefined && (!/^\d+$/.test(o.seed) || BigInt(o.seed) >= 1n << 64n)) {
+        throw new CliError(`--seed must be an unsigned 64-bit integer (0 to 18446744073709551615); got "${o.seed}"`, 2)
+      }
       await withClients(cmd, async (c) => {
         const req = {
           source,
@@ -102,7 +105,7 @@ function build(): Command {
           name: o.name,
           client_request_id: o.requestId ?? '',
           priority: o.priority,
-          cpus: o.cpus,
+          cpus: o.cpus ?? 0,
           classification: o.classification ?? '',
           justification: o.justification,
         }
@@ -202,8 +205,8 @@ function build(): Command {
     .action(async (id: string, o, cmd) =>
       withClients(cmd, async (c) => {
         const job = await watch(c, id, (ev) => {
-          if (o.json) print(JSON.stringify({ job_id: ev.job_id, state: ev.state, job: jobJson(ev.job) }) + '\n')
-          else print(`${new Date().toISOString()}  ${ev.state}${ev.job?.error ? `: ${ev.job.error}` : ''}\n`)
+          if (o.json) print(JSON.stringify({ job_id: ev.job_id, state: ev.state, time: isoTime(ev.time), job: jobJson(ev.job) }) + '\n')
+          else print(`${isoTime(ev.time)}  ${ev.state}${ev.job?.error ? `: ${ev.job.error}` : ''}\n`)
         })
         if (job.state !== 'SUCCEEDED') process.exitCode = 1
       }),
@@ -213,6 +216,12 @@ function build(): Command {
   registerAuditCommands(program, withClients)
   return program
 }
+
+// A reader that stops early (`| head`) is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
 
 build()
   .parseAsync(process.argv)

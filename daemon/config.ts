@@ -2,6 +2,7 @@
 // The daemon's configuration: embedded defaults, then an optional JSON file,
 // then command-line flags. Validated once at start-up and frozen; every
 // problem found is reported together.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -124,6 +125,37 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * What the schema cannot see: the port's range, the TLS files (readable,
+ * PEM, a key that matches the certificate) and the socket's folder.
+ */
+function checkOnHost(c: z.output<typeof configSchema>, cwd: string, stateDir: string, socket: string): string[] {
+  const issues: string[] = []
+  if (c.listen) {
+    const port = Number(/:(\d+)$/.exec(c.listen)![1])
+    if (port > 65535) issues.push(`listen: port ${port} is above 65535`)
+  }
+  if (c.tlsCert && c.tlsKey) {
+    let cert: crypto.X509Certificate | undefined
+    let key: crypto.KeyObject | undefined
+    try {
+      cert = new crypto.X509Certificate(fs.readFileSync(path.resolve(cwd, c.tlsCert)))
+    } catch (err) {
+      issues.push(`tlsCert: ${c.tlsCert} is not a readable PEM certificate (${(err as Error).message})`)
+    }
+    try {
+      key = crypto.createPrivateKey(fs.readFileSync(path.resolve(cwd, c.tlsKey)))
+    } catch (err) {
+      issues.push(`tlsKey: ${c.tlsKey} is not a readable PEM private key (${(err as Error).message})`)
+    }
+    if (cert && key && !cert.checkPrivateKey(key)) issues.push(`tlsKey: ${c.tlsKey} is not the private key of the certificate ${c.tlsCert}`)
+  }
+  // The state dir is made at start; a socket elsewhere needs its folder.
+  const folder = path.dirname(socket)
+  if (folder !== stateDir && !fs.existsSync(folder)) issues.push(`socket: the folder ${folder} does not exist`)
+  return issues
+}
+
 /** Merges the file (if any) under the flags, validates, resolves paths. */
 export function loadConfig(flags: Partial<ConfigInput> & { config?: string }, cwd = process.cwd()): Config {
   let fromFile: Record<string, unknown> = {}
@@ -149,10 +181,13 @@ export function loadConfig(flags: Partial<ConfigInput> & { config?: string }, cw
   }
   const c = parsed.data
   const stateDir = path.resolve(cwd, c.stateDir)
+  const socket = path.resolve(cwd, c.socket ?? path.join(stateDir, 'agent.sock'))
+  const issues = checkOnHost(c, cwd, stateDir, socket)
+  if (issues.length) throw new ConfigError(issues)
   return Object.freeze({
     ...c,
     stateDir,
-    socket: path.resolve(cwd, c.socket ?? path.join(stateDir, 'agent.sock')),
+    socket,
     adminTokenFile: path.resolve(cwd, c.adminTokenFile ?? path.join(stateDir, 'admin.token')),
     dbFile: path.join(stateDir, 'agent.db'),
     lockFile: path.join(stateDir, 'agent.lock'),

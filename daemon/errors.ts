@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   Z3_BACKEND_UNKNOWN: { grpc: status.INVALID_ARGUMENT, meaning: 'the backend is not one this host offers' },
   Z3_TENANT_NOT_FOUND: { grpc: status.NOT_FOUND, meaning: 'no such tenant, user or token (or it belongs to another tenant)' },
   Z3_ALREADY_EXISTS: { grpc: status.ALREADY_EXISTS, meaning: 'a tenant or user with that id already exists' },
+  Z3_REQUEST_ID_REUSED: { grpc: status.ALREADY_EXISTS, meaning: 'the client_request_id names an earlier job with a different circuit, shots, seed or probabilities flag' },
   Z3_QUOTA_EXCEEDED: { grpc: status.RESOURCE_EXHAUSTED, meaning: "a plan or host quota is used up; the message names the limit, the usage and the period's end" },
   Z3_TRIAL_EXPIRED: { grpc: status.FAILED_PRECONDITION, meaning: "the tenant's free trial has ended" },
   Z3_SUBSCRIPTION_INACTIVE: { grpc: status.FAILED_PRECONDITION, meaning: "the tenant's subscription is suspended or canceled" },

@@ -10,12 +10,13 @@ import { ConfigError, loadConfig, memAvailableBytes, type Config } from './confi
 import { JobManager } from './jobs/manager'
 import { createLogger } from './log'
 import { getAffinity, lockFile, notify, runnerPath } from './native'
-import { startServer } from './grpc/server'
+import { StartError, startServer, type AgentServer } from './grpc/server'
 import { openDb } from './store/db'
 import { JobStore } from './store/jobs'
 import { HostStore } from './store/host'
 import { Scheduler } from './scheduler/scheduler'
 import { Cpusets } from './backends/cpuset'
+import { formatCpuList } from './backends/proc'
 import { readTopology } from './scheduler/topology'
 import { AGENT_VERSION } from './version'
 
@@ -124,6 +125,12 @@ async function main(): Promise<void> {
   const topology = readTopology(config.sysfsRoot)
   // CPUs outside the daemon's own mask (or the configured set) are as good
   // as reserved: the kernel would refuse to pin a runner there.
+  const online = new Set(topology.cpus.map((c) => c.id))
+  const unknownCpus = [...(config.cpus ?? []), ...config.reservedCpus].filter((c) => !online.has(c))
+  if (unknownCpus.length) {
+    process.stderr.write(`z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: CPUs ${formatCpuList(unknownCpus)} are not online on this host (online: ${formatCpuList([...online])})\n`)
+    process.exit(2)
+  }
   const allowed = new Set(config.cpus ?? getAffinity(process.pid))
   const reserved = new Set([...config.reservedCpus, ...topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))])
   const scheduler = new Scheduler({
@@ -158,7 +165,16 @@ async function main(): Promise<void> {
   jobs.recover()
   const cpus = topology.cpus.map((c) => c.id).filter((c) => !reserved.has(c))
   auditTransitions(iam, jobs, log)
-  const srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' }, iam, sec.auditKey)
+  let srv: AgentServer
+  try {
+    srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' }, iam, sec.auditKey)
+  } catch (err) {
+    if (!(err instanceof StartError)) throw err
+    process.stderr.write(`z3bra-agentd: ${err.message}\n`)
+    db.close()
+    cpusets?.close()
+    process.exit(2)
+  }
   log.info(
     { socket: config.socket, listen: config.listen, tcp_port: srv.tcpPort, state_dir: config.stateDir, cpus, memory_limit_bytes: memoryLimitBytes },
     'agent serving',
@@ -184,7 +200,12 @@ async function main(): Promise<void> {
     iam.audit.signHead('shutdown')
     db.close()
     cpusets?.close()
-    fs.rmSync(config.socket, { force: true })
+    // Only the socket this daemon bound: a path taken over meanwhile stays.
+    try {
+      if (fs.statSync(config.socket).ino === srv.socketInode) fs.rmSync(config.socket)
+    } catch {
+      // Already gone.
+    }
     log.info({}, 'agent stopped')
     process.exit(0)
   }

@@ -47,21 +47,23 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
 
     WatchJob: serverStream<Req, unknown>(ctx, 'WatchJob', (p, call) => {
       const id = call.request.job_id
-      const event = (j: JobRow, message: string) => ({
+      // A live transition is stamped as it is seen; the snapshot a watch
+      // opens with carries the time the job entered its current state.
+      const event = (j: JobRow, message: string, at = Date.now()) => ({
         job_id: j.id,
         state: j.state,
-        time: timestamp(Date.now()),
+        time: timestamp(at),
         message,
         job: msg(j),
       })
       // Subscribe before reading the current state, so no transition falls
       // between the two.
       let lastState: string | undefined
-      const onJob = (j: JobRow) => {
+      const onJob = (j: JobRow, at?: number) => {
         if (j.id !== id) return
         if (j.state === lastState) return
         lastState = j.state
-        call.write(event(j, ''))
+        call.write(event(j, '', at))
         if (TERMINAL_STATES.has(j.state)) finish()
       }
       const finish = () => {
@@ -77,7 +79,14 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
         jobs.off('job', onJob)
         throw err
       }
-      onJob(current)
+      const entered = TERMINAL_STATES.has(current.state)
+        ? current.finished_at
+        : current.state === 'RUNNING'
+          ? current.started_at
+          : current.attempts === 0
+            ? current.created_at
+            : null
+      onJob(current, entered ?? undefined)
     }),
   }
 }

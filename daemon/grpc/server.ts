@@ -3,8 +3,10 @@
 // health and reflection services (unauthenticated, as stock probes expect).
 import * as grpc from '@grpc/grpc-js'
 import { ReflectionService } from '@grpc/reflection'
-import { HealthImplementation } from 'grpc-health-check'
+import * as protoLoader from '@grpc/proto-loader'
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check'
 import fs from 'node:fs'
+import net from 'node:net'
 import type { Authenticator } from '../auth'
 import type { Config } from '../config'
 import type { JobManager } from '../jobs/manager'
@@ -27,6 +29,35 @@ export interface AgentServer {
   server: grpc.Server
   health: HealthImplementation
   tcpPort?: number
+  /** The inode of the socket this daemon bound: at exit it removes only that. */
+  socketInode: number
+}
+
+export class StartError extends Error {}
+
+/**
+ * Makes `socketPath` free to bind: nothing there, or a socket nobody
+ * answers on (left by a daemon that died). Anything else there (a file, a
+ * socket another process serves) is refused, never removed.
+ */
+async function claimSocketPath(socketPath: string): Promise<void> {
+  let st: fs.Stats
+  try {
+    st = fs.lstatSync(socketPath)
+  } catch {
+    return
+  }
+  if (!st.isSocket()) throw new StartError(`${socketPath} exists and is not a socket; refusing to replace it (choose another --socket)`)
+  const answered = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socketPath)
+    c.once('connect', () => {
+      c.destroy()
+      resolve(true)
+    })
+    c.once('error', () => resolve(false))
+  })
+  if (answered) throw new StartError(`another process is serving on ${socketPath}; refusing to take it over (choose another --socket)`)
+  fs.rmSync(socketPath, { force: true })
 }
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
@@ -65,13 +96,19 @@ export async function startServer(
   )
   const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((s) => [s, 'SERVING'])))
   health.addToServer(server)
-  new ReflectionService(def).addToServer(server)
+  // Reflection describes the health service too, so stock tools see every
+  // service the socket answers.
+  const healthDef = protoLoader.loadSync(healthProtoPath, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
+  new ReflectionService({ ...def, ...healthDef }).addToServer(server)
 
-  // The lock on the state dir is held, so a socket file left here belongs
-  // to a daemon that died without cleaning up.
-  fs.rmSync(config.socket, { force: true })
-  await bind(server, `unix://${config.socket}`, grpc.ServerCredentials.createInsecure())
+  await claimSocketPath(config.socket)
+  try {
+    await bind(server, `unix://${config.socket}`, grpc.ServerCredentials.createInsecure())
+  } catch (err) {
+    throw new StartError(`cannot bind the socket ${config.socket}: ${(err as Error).message}`)
+  }
   fs.chmodSync(config.socket, 0o660)
+  const socketInode = fs.statSync(config.socket).ino
   let tcpPort: number | undefined
   if (config.listen) {
     const creds = grpc.ServerCredentials.createSsl(
@@ -79,7 +116,13 @@ export async function startServer(
       [{ cert_chain: fs.readFileSync(config.tlsCert!), private_key: fs.readFileSync(config.tlsKey!) }],
       false,
     )
-    tcpPort = await bind(server, config.listen, creds)
+    try {
+      tcpPort = await bind(server, config.listen, creds)
+    } catch (err) {
+      server.forceShutdown()
+      fs.rmSync(config.socket, { force: true })
+      throw new StartError(`cannot listen on ${config.listen}: ${(err as Error).message}`)
+    }
   }
-  return { server, health, tcpPort }
+  return { server, health, tcpPort, socketInode }
 }

@@ -131,9 +131,13 @@ export class Iam {
         outcome: 'ok',
         details: { justification },
       })
+      // The record carries its audit event's own time, so the two agree
+      // to the millisecond.
       this.db
-        .prepare('INSERT INTO phi_access (time, tenant_id, user_id, role, job_id, justification, peer, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(this.now(), job.tenant_id, p.userId, p.role, job.id, justification, p.peer, seq)
+        .prepare(
+          'INSERT INTO phi_access (time, tenant_id, user_id, role, job_id, justification, peer, audit_seq) SELECT time, ?, ?, ?, ?, ?, ?, seq FROM audit_events WHERE seq = ?',
+        )
+        .run(job.tenant_id, p.userId, p.role, job.id, justification, p.peer, seq)
     }).immediate()
   }
 }

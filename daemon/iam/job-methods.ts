@@ -21,10 +21,14 @@ export function iamJobMethods(ctx: HandlerContext, jobs: JobManager, iam: Iam): 
     SubmitJob: unary<Req, unknown>(ctx, 'SubmitJob', (p, r) => {
       // A repeat of an acknowledged submission answers as before, even if
       // the tenant's standing changed since: it asks for nothing new.
-      if (r.client_request_id) {
-        const found = jobs.store.byClientRequest(p.tenantId, r.client_request_id)
-        if (found) return { job: msg(found), existing: true }
-      }
+      const found = jobs.repeatOf(p.tenantId, {
+        source: r.source,
+        shots: r.shots,
+        seed: r.seed ?? undefined,
+        probabilities: r.probabilities,
+        clientRequestId: r.client_request_id,
+      })
+      if (found) return { job: msg(found), existing: true }
       const gate = iam.gateSubmit(p, { classification: r.classification, justification: r.justification, backend: r.backend })
       const out = jobs.submit(p, {
         source: r.source,

@@ -3,6 +3,7 @@
 // CPUs, running, cancelling, restart recovery and draining. Every state
 // change goes through JobStore.transition and is then announced on the
 // emitter, which is what WatchJob streams.
+import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Principal } from '../auth'
 import { allows, jobReadScope } from '../iam/policy'
@@ -67,6 +68,15 @@ export interface ManagerOptions {
 // leaving) before the daemon stops trying to remove it.
 const CPUSET_REMOVE_TRIES = 50
 const CPUSET_REMOVE_WAIT_MS = 20
+
+/** Which field of a repeated request differs from the job it names; null when none. */
+function sameRequestDiffers(job: JobRow, f: SubmitFields): string | null {
+  if (createHash('sha256').update(f.source, 'utf8').digest('hex') !== job.source_sha256) return 'circuit'
+  if (f.shots !== job.shots) return 'shots'
+  if (Boolean(f.probabilities) !== (job.probabilities === 1)) return 'probabilities flag'
+  if (f.seed !== undefined && f.seed !== null && f.seed !== '' && String(f.seed) !== job.seed) return 'seed'
+  return null
+}
 
 export class JobManager extends EventEmitter {
   readonly store: JobStore
@@ -182,16 +192,32 @@ export class JobManager extends EventEmitter {
     })
   }
 
+  /**
+   * The job an earlier submission with the same client_request_id made, or
+   * undefined; throws when that id was used for a different request.
+   */
+  repeatOf(tenantId: string, f: SubmitFields): JobRow | undefined {
+    if (!f.clientRequestId) return undefined
+    const found = this.store.byClientRequest(tenantId, f.clientRequestId)
+    if (!found) return undefined
+    const differs = sameRequestDiffers(found, f)
+    if (differs) {
+      throw new AgentError(
+        'Z3_REQUEST_ID_REUSED',
+        `client_request_id "${f.clientRequestId}" already names job ${found.id}, whose ${differs} differs from this request's; a retry must repeat the request exactly.`,
+      )
+    }
+    return found
+  }
+
   submit(p: Principal, f: SubmitFields): { job: JobRow; existing: boolean } {
     if (this.isDraining) {
       const why = this.scheduler.drain ? ` (${this.scheduler.drain.reason})` : ''
       throw new AgentError('Z3_DRAINING', `This host is draining${why} and takes no new jobs; submit to another host.`)
     }
     // An idempotent repeat answers before the circuit is parsed again.
-    if (f.clientRequestId) {
-      const found = this.store.byClientRequest(p.tenantId, f.clientRequestId)
-      if (found) return { job: found, existing: true }
-    }
+    const repeat = this.repeatOf(p.tenantId, f)
+    if (repeat) return { job: repeat, existing: true }
     const a = admit(f, this.config, this.memoryLimitBytes)
     const requested = f.cpus ?? 0
     if (!Number.isInteger(requested) || requested < 0) {

@@ -37,8 +37,9 @@ export function semanticError(pos: Pos, detail: string): QasmError {
   return new QasmError('QASM_SEMANTIC', pos, detail)
 }
 
+/** A feature the agent refuses by name: the message says so in words. */
 export function unsupported(pos: Pos, detail: string): QasmError {
-  return new QasmError('QASM_UNSUPPORTED', pos, detail)
+  return new QasmError('QASM_UNSUPPORTED', pos, `not supported: ${detail}`)
 }
 
 export function limitError(pos: Pos, detail: string): QasmError {

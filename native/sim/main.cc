@@ -2,6 +2,8 @@
 // z3bra-sim: reads one circuit on stdin (docs/runner-protocol.md), pins a
 // worker per CPU of its affinity mask, simulates, writes one JSON document.
 // `z3bra-sim bench ...` times single kernels instead (bench.cc).
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -152,6 +154,13 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   try {
     if (argc > 1 && std::strcmp(argv[1], "bench") == 0) return RunBench(argc - 1, argv + 1);
+    // A runner dies with the daemon that started it: a job whose daemon is
+    // gone is requeued by the next one, and must not keep its CPUs busy
+    // meanwhile. A parent that died before the call is caught by the pid
+    // changing under it.
+    const pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) return Fail(1, "ORPHANED", "the process that started this runner has exited");
     return RunJob(argc, argv);
   } catch (const InputError& e) {
     return Fail(2, e.code, e.what());

@@ -163,12 +163,13 @@ export async function waitForState(d: Daemon, id: string, states: string[], time
  * measurement reads the whole state. About half a second a shot on a 2-CPU
  * test machine; `shots` sets the length.
  */
-export const TRAJECTORY_CIRCUIT = (() => {
-  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', 'qreg q[20];', 'creg c[2];']
-  for (let i = 0; i < 400; i++) lines.push(`h q[${i % 20}];`, `measure q[${i % 20}] -> c[0];`)
+export function trajectoryCircuit(qubits = 20): string {
+  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', `qreg q[${qubits}];`, 'creg c[2];']
+  for (let i = 0; i < 400; i++) lines.push(`h q[${i % qubits}];`, `measure q[${i % qubits}] -> c[0];`)
   lines.push('measure q[0] -> c[0];', 'measure q[1] -> c[1];')
   return lines.join('\n') + '\n'
-})()
+}
+export const TRAJECTORY_CIRCUIT = trajectoryCircuit()
 
 /** Live z3bra-sim processes whose parent is `ppid`. */
 export function runnersOf(ppid: number): number[] {
