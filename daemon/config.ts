@@ -44,7 +44,8 @@ const configSchema = z
     wholeCores: z.boolean().default(false),
     /** Most CPUs one job may get; 0: as many as one NUMA node has. */
     maxCpusPerJob: z.number().int().min(0).max(4096).default(0),
-    jobTimeoutMs: z.number().int().min(1000).max(30 * 24 * 3_600_000).default(24 * 3_600_000),
+    // At most 24 days: a Node timer cannot wait longer.
+    jobTimeoutMs: z.number().int().min(1000).max(24 * 24 * 3_600_000).default(24 * 3_600_000),
     /** Half-life of the CPU-seconds that fair share weighs. */
     fairShareHalfLifeMs: z.number().int().min(1000).default(3_600_000),
     /** Fair-share weight by plan; a plan not named weighs 1. */

@@ -153,6 +153,11 @@ async function main(): Promise<void> {
   }
   const jobs = new JobManager({
     cpusets,
+    tenantTimeoutMs: (t) => {
+      const row = iam.directory.tenant(t)
+      const s = row ? iam.directory.limits(row).jobTimeoutSeconds : null
+      return s === null ? undefined : s * 1000
+    },
     store,
     host: new HostStore(db),
     config,

@@ -53,6 +53,7 @@ function limitOptions(c: Command): Command {
     .option('--jobs-per-month <n>', "override the plan's monthly job limit", wholeNumber('--jobs-per-month'))
     .option('--users <n>', "override the plan's user limit", wholeNumber('--users'))
     .option('--storage-gb <n>', "override the plan's storage limit, GiB", wholeNumber('--storage-gb', 1024 * 1024))
+    .option('--job-timeout <seconds>', "longest one of the tenant's jobs may run (the host's jobTimeoutMs when unset)", wholeNumber('--job-timeout'))
 }
 
 function overrides(o: Msg): Msg | undefined {
@@ -60,12 +61,13 @@ function overrides(o: Msg): Msg | undefined {
   if (o.jobsPerMonth !== undefined) out.jobs_per_month = String(o.jobsPerMonth)
   if (o.users !== undefined) out.users = String(o.users)
   if (o.storageGb !== undefined) out.storage_bytes = String(o.storageGb * GIB)
+  if (o.jobTimeout !== undefined) out.job_timeout_seconds = String(o.jobTimeout)
   return Object.keys(out).length ? out : undefined
 }
 
 function limitsJson(l: Msg | null | undefined): Msg {
   const n = (v: unknown) => (v === undefined || v === null ? null : Number(v))
-  return { jobs_per_month: n(l?.jobs_per_month), users: n(l?.users), storage_bytes: n(l?.storage_bytes) }
+  return { jobs_per_month: n(l?.jobs_per_month), users: n(l?.users), storage_bytes: n(l?.storage_bytes), job_timeout_seconds: n(l?.job_timeout_seconds) }
 }
 
 export function tenantJson(t: Msg): Msg {
@@ -89,7 +91,8 @@ function limitsText(l: Msg): string {
   const j = l.jobs_per_month === null ? 'unlimited jobs/month' : `${l.jobs_per_month} jobs/month`
   const u = l.users === null ? 'unlimited users' : `${l.users} users`
   const s = l.storage_bytes === null ? 'unlimited storage' : `${bytes(l.storage_bytes)} storage`
-  return `${j}, ${u}, ${s}`
+  const t = l.job_timeout_seconds === null ? "the host's job timeout" : `jobs stopped after ${l.job_timeout_seconds} s`
+  return `${j}, ${u}, ${s}, ${t}`
 }
 
 function tenantText(m: Msg): string {

@@ -23,6 +23,7 @@ function limitsMessage(l: Partial<Limits>): Record<string, unknown> {
   if (l.jobsPerMonth !== undefined && l.jobsPerMonth !== null) out.jobs_per_month = String(l.jobsPerMonth)
   if (l.users !== undefined && l.users !== null) out.users = String(l.users)
   if (l.storageBytes !== undefined && l.storageBytes !== null) out.storage_bytes = String(l.storageBytes)
+  if (l.jobTimeoutSeconds !== undefined && l.jobTimeoutSeconds !== null) out.job_timeout_seconds = String(l.jobTimeoutSeconds)
   return out
 }
 
@@ -33,6 +34,7 @@ function limitsFrom(m: Record<string, any> | null | undefined): Partial<Limits> 
   if (m._jobs_per_month) out.jobsPerMonth = Number(m.jobs_per_month)
   if (m._users) out.users = Number(m.users)
   if (m._storage_bytes) out.storageBytes = Number(m.storage_bytes)
+  if (m._job_timeout_seconds) out.jobTimeoutSeconds = Number(m.job_timeout_seconds)
   return Object.keys(out).length ? out : undefined
 }
 

@@ -15,14 +15,16 @@ export interface Limits {
   jobsPerMonth: number | null
   users: number | null
   storageBytes: number | null
+  /** Longest a job of the tenant may run; null: the host's jobTimeoutMs. */
+  jobTimeoutSeconds: number | null
 }
 
 export const PLAN_LIMITS: Readonly<Record<Plan, Readonly<Limits>>> = {
-  free: { jobsPerMonth: 100, users: 10, storageBytes: 10 * GB },
-  professional: { jobsPerMonth: 1_000, users: 50, storageBytes: 100 * GB },
-  enterprise: { jobsPerMonth: 10_000, users: null, storageBytes: 1024 * GB },
-  research: { jobsPerMonth: 5_000, users: 100, storageBytes: 500 * GB },
-  custom: { jobsPerMonth: null, users: null, storageBytes: null },
+  free: { jobsPerMonth: 100, users: 10, storageBytes: 10 * GB, jobTimeoutSeconds: null },
+  professional: { jobsPerMonth: 1_000, users: 50, storageBytes: 100 * GB, jobTimeoutSeconds: null },
+  enterprise: { jobsPerMonth: 10_000, users: null, storageBytes: 1024 * GB, jobTimeoutSeconds: null },
+  research: { jobsPerMonth: 5_000, users: 100, storageBytes: 500 * GB, jobTimeoutSeconds: null },
+  custom: { jobsPerMonth: null, users: null, storageBytes: null, jobTimeoutSeconds: null },
 }
 
 export function isPlan(v: string): v is Plan {

@@ -62,6 +62,14 @@ export interface ManagerOptions {
   memoryLimitBytes: number
   /** Job cpusets; null where the kernel enforces affinity only. */
   cpusets: Cpusets | null
+  /** The tenant's own job time limit, ms; undefined: the host's jobTimeoutMs. */
+  tenantTimeoutMs?: (tenantId: string) => number | undefined
+}
+
+/** A job's time limit and the setting it comes from, for the error it fails with. */
+interface Timeout {
+  ms: number
+  source: string
 }
 
 // How long a finished runner's cpuset may stay busy (its last threads
@@ -87,6 +95,7 @@ export class JobManager extends EventEmitter {
   private readonly host: HostStore
   readonly memoryLimitBytes: number
   readonly cpusets: Cpusets | null
+  private readonly tenantTimeoutMs: (tenantId: string) => number | undefined
   private readonly running = new Map<string, Running>()
   /** True from SIGTERM on: nothing new starts, running jobs get a grace. */
   private stopping = false
@@ -105,6 +114,14 @@ export class JobManager extends EventEmitter {
     this.host = o.host
     this.memoryLimitBytes = o.memoryLimitBytes
     this.cpusets = o.cpusets
+    this.tenantTimeoutMs = o.tenantTimeoutMs ?? (() => undefined)
+  }
+
+  /** The tighter of the host's job timeout and the tenant's, read when the job starts. */
+  private timeoutFor(job: JobRow): Timeout {
+    const own = this.tenantTimeoutMs(job.tenant_id)
+    if (own !== undefined && own < this.config.jobTimeoutMs) return { ms: own, source: `the tenant's jobTimeoutSeconds limit` }
+    return { ms: this.config.jobTimeoutMs, source: 'jobTimeoutMs' }
   }
 
   get isDraining(): boolean {
@@ -369,12 +386,12 @@ export class JobManager extends EventEmitter {
    * runner still there after another KILL_WAIT_MS will not die, and the host
    * says so instead of quietly reusing its CPUs.
    */
-  private armTimeout(job: JobRow, r: Running, jlog: Logger): () => void {
+  private armTimeout(job: JobRow, r: Running, limit: Timeout, jlog: Logger): () => void {
     const timers: NodeJS.Timeout[] = []
     timers.push(
       setTimeout(() => {
         r.killedFor = r.killedFor ?? 'timeout'
-        jlog.warn({ timeout_ms: this.config.jobTimeoutMs }, 'job timed out: stopping its runner')
+        jlog.warn({ timeout_ms: limit.ms, source: limit.source }, 'job timed out: stopping its runner')
         r.run.kill('SIGTERM')
         timers.push(
           setTimeout(() => {
@@ -388,14 +405,15 @@ export class JobManager extends EventEmitter {
             )
           }, KILL_WAIT_MS),
         )
-      }, this.config.jobTimeoutMs),
+      }, limit.ms),
     )
     return () => timers.forEach(clearTimeout)
   }
 
   private async drive(job: JobRow, r: Running, node: number, jlog: Logger): Promise<void> {
     let failure: string | null = null
-    const disarm = this.armTimeout(job, r, jlog)
+    const limit = this.timeoutFor(job)
+    const disarm = this.armTimeout(job, r, limit, jlog)
     try {
       const pid = await r.run.spawned()
       const mems = node >= 0 ? String(node) : this.allMems()
@@ -428,7 +446,7 @@ export class JobManager extends EventEmitter {
     } else if (r.killedFor === 'cancel') {
       after = undefined // CANCELLED was committed before the kill.
     } else if (r.killedFor === 'timeout') {
-      const msg = `the job ran past its timeout of ${this.config.jobTimeoutMs} ms (jobTimeoutMs)`
+      const msg = `the job ran past its timeout of ${limit.ms} ms (${limit.source})`
       after = this.store.transition(job.id, ['RUNNING'], 'FAILED', msg, { error: msg })
     } else if (failure !== null) {
       after = this.store.transition(job.id, ['RUNNING'], 'FAILED', failure, { error: failure })

@@ -216,3 +216,24 @@ t.test('each runner sits in a cpuset of its own, read back and recorded, removed
   for (const until = Date.now() + 5000; fs.existsSync(dir) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
   t.notOk(fs.existsSync(dir), 'the cpuset is gone with the job')
 })
+
+t.test("a tenant's job timeout stops its jobs sooner than the host's, and says which limit", async (t) => {
+  const d = await startDaemon({ config: { cpus: [0] } })
+  t.teardown(() => d.stop())
+  const made = await cli(d, ['tenant', 'create', 'brief', '--plan', 'enterprise', '--job-timeout', '1', '--json'])
+  t.equal(made.code, 0, made.stderr)
+  t.equal(JSON.parse(made.stdout).limits.job_timeout_seconds, 1)
+  await cli(d, ['user', 'add', 'dev', '--role', 'developer', '--tenant', 'brief'])
+  const tokenFile = `${d.dir}/brief.token`
+  const issued = await cli(d, ['token', 'issue', 'dev', '--tenant', 'brief', '--out', tokenFile])
+  t.equal(issued.code, 0, issued.stderr)
+  const sub = await cli({ socket: d.socket, tokenFile }, ['submit', '-', '--shots', '500', '--json'], TRAJECTORY_CIRCUIT)
+  t.equal(sub.code, 0, sub.stderr)
+  const id = JSON.parse(sub.stdout).job_id
+  const j = await waitForState(d, id, ['SUCCEEDED', 'FAILED'], 60_000)
+  t.equal(j.state, 'FAILED')
+  t.match(j.error, /past its timeout of 1000 ms \(the tenant's jobTimeoutSeconds limit\)/)
+  // The system tenant has no such limit: the host's applies.
+  const own = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 3 })).job.job_id
+  t.equal((await waitForState(d, own, ['SUCCEEDED'])).state, 'SUCCEEDED')
+})

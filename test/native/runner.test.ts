@@ -349,10 +349,13 @@ t.test('branch enumeration past its memory cap is refused with exit 2', (t) => {
   const ops: Op[] = []
   for (let q = 0; q < 3; q++) ops.push(h(q), measure(q, q), h(q))
   const input = toRunnerInput(circuit(3, [3], ops), { shots: 0, seed: 1n, probabilities: true, threads: 0 })
-  const capped = runText(input, ['--branch-memory', String(16 * 8 * 4)])
+  // A branch of 3 qubits costs a whole 4 KiB page for its 128-byte state
+  // plus 512 bytes of bookkeeping.
+  const branchBytes = 4096 + 512
+  const capped = runText(input, ['--branch-memory', String(branchBytes * 4)])
   t.equal(capped.code, 2)
   t.equal(capped.out.error.message, 'probabilities for this circuit need more than 4 measurement branches')
-  const enough = runText(input, ['--branch-memory', String(16 * 8 * 8)])
+  const enough = runText(input, ['--branch-memory', String(branchBytes * 8)])
   t.equal(enough.code, 0)
   t.equal(enough.out.probabilities.outcomes, 8)
   t.end()
