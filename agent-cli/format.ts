@@ -198,7 +198,7 @@ export function resultText(jobId: string, r: Msg): string {
     }
   }
   const s = r.stats
-  out.push(`  stats: ${s.gates} gates, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
+  out.push(`  stats: ${s.gates} gates applied, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
   const rep = r.reproducibility
   out.push(`  ran on CPUs ${rep.cpus.join(',')} with ${rep.simulator} (${rep.simd}), seed ${rep.seed}`)
   return out.join('\n') + '\n'
