@@ -4,6 +4,7 @@
 import t from 'tap'
 import path from 'node:path'
 import fs from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { cli, ROOT, startDaemon } from '../helpers/daemon'
 import { chiSquare } from '../helpers/stats'
 
@@ -83,4 +84,21 @@ t.test('the CLI reports a missing daemon and bad input clearly', async (t) => {
   const bad = await cli(nowhere, ['submit', 'x.qasm', '--shots', 'many'])
   t.not(bad.code, 0)
   t.match(bad.stderr, /--shots must be an integer/)
+})
+
+t.test("the README's first job, word for word, runs the checkout's own CLI through npx", async (t) => {
+  const d = await startDaemon()
+  t.teardown(() => d.stop())
+  const built = fs.statSync(path.join(ROOT, 'build', 'Release', 'z3bra-sim')).mtimeMs
+  // --no-install: npx must find the command in the checkout, never install
+  // (and so rebuild) anything to run it.
+  const run = spawnSync('npx', ['--no-install', 'z3bra-agent', 'submit', 'examples/bell.qasm', '--shots', '1000', '--wait'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, Z3BRA_SOCKET: d.socket, Z3BRA_TOKEN_FILE: d.tokenFile },
+  })
+  t.equal(run.status, 0, run.stderr)
+  t.match(run.stdout, /SUCCEEDED on CPUs \d/)
+  t.match(run.stdout, /counts \(1000 shots, 2 outcomes\)/)
+  t.equal(fs.statSync(path.join(ROOT, 'build', 'Release', 'z3bra-sim')).mtimeMs, built, 'nothing was rebuilt')
 })
