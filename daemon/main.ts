@@ -153,10 +153,11 @@ async function main(): Promise<void> {
   }
   const jobs = new JobManager({
     cpusets,
-    tenantTimeoutMs: (t) => {
+    tenantLimits: (t) => {
       const row = iam.directory.tenant(t)
-      const s = row ? iam.directory.limits(row).jobTimeoutSeconds : null
-      return s === null ? undefined : s * 1000
+      if (!row) return {}
+      const l = iam.directory.limits(row)
+      return { timeoutMs: l.jobTimeoutSeconds === null ? undefined : l.jobTimeoutSeconds * 1000, cpusPerJob: l.cpusPerJob ?? undefined }
     },
     store,
     host: new HostStore(db),

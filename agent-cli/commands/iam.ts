@@ -54,6 +54,7 @@ function limitOptions(c: Command): Command {
     .option('--users <n>', "override the plan's user limit", wholeNumber('--users'))
     .option('--storage-gb <n>', "override the plan's storage limit, GiB", wholeNumber('--storage-gb', 1024 * 1024))
     .option('--job-timeout <seconds>', "longest one of the tenant's jobs may run (the host's jobTimeoutMs when unset)", wholeNumber('--job-timeout'))
+    .option('--cpus-per-job <n>', 'most CPUs one of the tenant\'s jobs may get (the host\'s bound when unset)', wholeNumber('--cpus-per-job'))
 }
 
 function overrides(o: Msg): Msg | undefined {
@@ -62,12 +63,13 @@ function overrides(o: Msg): Msg | undefined {
   if (o.users !== undefined) out.users = String(o.users)
   if (o.storageGb !== undefined) out.storage_bytes = String(o.storageGb * GIB)
   if (o.jobTimeout !== undefined) out.job_timeout_seconds = String(o.jobTimeout)
+  if (o.cpusPerJob !== undefined) out.cpus_per_job = String(o.cpusPerJob)
   return Object.keys(out).length ? out : undefined
 }
 
 function limitsJson(l: Msg | null | undefined): Msg {
   const n = (v: unknown) => (v === undefined || v === null ? null : Number(v))
-  return { jobs_per_month: n(l?.jobs_per_month), users: n(l?.users), storage_bytes: n(l?.storage_bytes), job_timeout_seconds: n(l?.job_timeout_seconds) }
+  return { jobs_per_month: n(l?.jobs_per_month), users: n(l?.users), storage_bytes: n(l?.storage_bytes), job_timeout_seconds: n(l?.job_timeout_seconds), cpus_per_job: n(l?.cpus_per_job) }
 }
 
 export function tenantJson(t: Msg): Msg {
@@ -92,7 +94,8 @@ function limitsText(l: Msg): string {
   const u = l.users === null ? 'unlimited users' : `${l.users} users`
   const s = l.storage_bytes === null ? 'unlimited storage' : `${bytes(l.storage_bytes)} storage`
   const t = l.job_timeout_seconds === null ? "the host's job timeout" : `jobs stopped after ${l.job_timeout_seconds} s`
-  return `${j}, ${u}, ${s}, ${t}`
+  const c = l.cpus_per_job === null ? '' : `, at most ${l.cpus_per_job} CPUs a job`
+  return `${j}, ${u}, ${s}, ${t}${c}`
 }
 
 function tenantText(m: Msg): string {

@@ -24,6 +24,7 @@ function limitsMessage(l: Partial<Limits>): Record<string, unknown> {
   if (l.users !== undefined && l.users !== null) out.users = String(l.users)
   if (l.storageBytes !== undefined && l.storageBytes !== null) out.storage_bytes = String(l.storageBytes)
   if (l.jobTimeoutSeconds !== undefined && l.jobTimeoutSeconds !== null) out.job_timeout_seconds = String(l.jobTimeoutSeconds)
+  if (l.cpusPerJob !== undefined && l.cpusPerJob !== null) out.cpus_per_job = String(l.cpusPerJob)
   return out
 }
 
@@ -35,6 +36,7 @@ function limitsFrom(m: Record<string, any> | null | undefined): Partial<Limits> 
   if (m._users) out.users = Number(m.users)
   if (m._storage_bytes) out.storageBytes = Number(m.storage_bytes)
   if (m._job_timeout_seconds) out.jobTimeoutSeconds = Number(m.job_timeout_seconds)
+  if (m._cpus_per_job) out.cpusPerJob = Number(m.cpus_per_job)
   return Object.keys(out).length ? out : undefined
 }
 

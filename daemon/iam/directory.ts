@@ -81,11 +81,11 @@ function checkId(kind: string, id: unknown): string {
 function checkLimits(l: Partial<Limits> | undefined): Partial<Limits> {
   const out: Partial<Limits> = {}
   for (const [k, v] of Object.entries(l ?? {})) {
-    if (!['jobsPerMonth', 'users', 'storageBytes', 'jobTimeoutSeconds'].includes(k)) {
-      throw new AgentError('Z3_INVALID_ARGUMENT', `Limit "${k}" is not one of jobsPerMonth, users, storageBytes, jobTimeoutSeconds.`)
+    if (!['jobsPerMonth', 'users', 'storageBytes', 'jobTimeoutSeconds', 'cpusPerJob'].includes(k)) {
+      throw new AgentError('Z3_INVALID_ARGUMENT', `Limit "${k}" is not one of jobsPerMonth, users, storageBytes, jobTimeoutSeconds, cpusPerJob.`)
     }
-    if (k === 'jobTimeoutSeconds' && v === 0) {
-      throw new AgentError('Z3_INVALID_ARGUMENT', 'Limit jobTimeoutSeconds must be at least 1 second, or unset.')
+    if ((k === 'jobTimeoutSeconds' || k === 'cpusPerJob') && v === 0) {
+      throw new AgentError('Z3_INVALID_ARGUMENT', `Limit ${k} must be at least 1, or unset.`)
     }
     if (v !== null && (!Number.isSafeInteger(v) || (v as number) < 0)) {
       throw new AgentError('Z3_INVALID_ARGUMENT', `Limit ${k} must be a whole number of at least 0, or unset; got ${v}.`)

@@ -17,14 +17,16 @@ export interface Limits {
   storageBytes: number | null
   /** Longest a job of the tenant may run; null: the host's jobTimeoutMs. */
   jobTimeoutSeconds: number | null
+  /** Most CPUs one job of the tenant may get; null: the host's bound. */
+  cpusPerJob: number | null
 }
 
 export const PLAN_LIMITS: Readonly<Record<Plan, Readonly<Limits>>> = {
-  free: { jobsPerMonth: 100, users: 10, storageBytes: 10 * GB, jobTimeoutSeconds: null },
-  professional: { jobsPerMonth: 1_000, users: 50, storageBytes: 100 * GB, jobTimeoutSeconds: null },
-  enterprise: { jobsPerMonth: 10_000, users: null, storageBytes: 1024 * GB, jobTimeoutSeconds: null },
-  research: { jobsPerMonth: 5_000, users: 100, storageBytes: 500 * GB, jobTimeoutSeconds: null },
-  custom: { jobsPerMonth: null, users: null, storageBytes: null, jobTimeoutSeconds: null },
+  free: { jobsPerMonth: 100, users: 10, storageBytes: 10 * GB, jobTimeoutSeconds: null, cpusPerJob: null },
+  professional: { jobsPerMonth: 1_000, users: 50, storageBytes: 100 * GB, jobTimeoutSeconds: null, cpusPerJob: null },
+  enterprise: { jobsPerMonth: 10_000, users: null, storageBytes: 1024 * GB, jobTimeoutSeconds: null, cpusPerJob: null },
+  research: { jobsPerMonth: 5_000, users: 100, storageBytes: 500 * GB, jobTimeoutSeconds: null, cpusPerJob: null },
+  custom: { jobsPerMonth: null, users: null, storageBytes: null, jobTimeoutSeconds: null, cpusPerJob: null },
 }
 
 export function isPlan(v: string): v is Plan {

@@ -62,8 +62,13 @@ export interface ManagerOptions {
   memoryLimitBytes: number
   /** Job cpusets; null where the kernel enforces affinity only. */
   cpusets: Cpusets | null
-  /** The tenant's own job time limit, ms; undefined: the host's jobTimeoutMs. */
-  tenantTimeoutMs?: (tenantId: string) => number | undefined
+  /** A tenant's own limits on its jobs; unset fields: the host's. */
+  tenantLimits?: (tenantId: string) => TenantJobLimits
+}
+
+export interface TenantJobLimits {
+  timeoutMs?: number
+  cpusPerJob?: number
 }
 
 /** A job's time limit and the setting it comes from, for the error it fails with. */
@@ -95,7 +100,7 @@ export class JobManager extends EventEmitter {
   private readonly host: HostStore
   readonly memoryLimitBytes: number
   readonly cpusets: Cpusets | null
-  private readonly tenantTimeoutMs: (tenantId: string) => number | undefined
+  private readonly tenantLimits: (tenantId: string) => TenantJobLimits
   private readonly running = new Map<string, Running>()
   /** True from SIGTERM on: nothing new starts, running jobs get a grace. */
   private stopping = false
@@ -114,12 +119,19 @@ export class JobManager extends EventEmitter {
     this.host = o.host
     this.memoryLimitBytes = o.memoryLimitBytes
     this.cpusets = o.cpusets
-    this.tenantTimeoutMs = o.tenantTimeoutMs ?? (() => undefined)
+    this.tenantLimits = o.tenantLimits ?? (() => ({}))
+  }
+
+  /** CPUs a job gets: what it asked for, else the scheduler's default within the tenant's bound. */
+  private cpusFor(tenantId: string, qubits: number, requested: number): number {
+    const n = this.scheduler.cpusFor(qubits, requested)
+    const cap = this.tenantLimits(tenantId).cpusPerJob
+    return requested === 0 && cap !== undefined ? Math.min(n, cap) : n
   }
 
   /** The tighter of the host's job timeout and the tenant's, read when the job starts. */
   private timeoutFor(job: JobRow): Timeout {
-    const own = this.tenantTimeoutMs(job.tenant_id)
+    const own = this.tenantLimits(job.tenant_id).timeoutMs
     if (own !== undefined && own < this.config.jobTimeoutMs) return { ms: own, source: `the tenant's jobTimeoutSeconds limit` }
     return { ms: this.config.jobTimeoutMs, source: 'jobTimeoutMs' }
   }
@@ -203,7 +215,7 @@ export class JobManager extends EventEmitter {
       tenantId: job.tenant_id,
       priority: job.priority,
       seq: job.seq,
-      cpus: this.scheduler.cpusFor(job.num_qubits, job.requested_cpus),
+      cpus: this.cpusFor(job.tenant_id, job.num_qubits, job.requested_cpus),
       memoryBytes: job.memory_bytes,
       createdAt: job.created_at,
     })
@@ -240,7 +252,11 @@ export class JobManager extends EventEmitter {
     if (!Number.isInteger(requested) || requested < 0) {
       throw new AgentError('Z3_INVALID_ARGUMENT', `cpus must be a whole number, 0 for the default; got ${requested}.`)
     }
-    const never = this.scheduler.neverFits(this.scheduler.cpusFor(a.circuit.numQubits, requested), a.memoryBytes)
+    const cap = this.tenantLimits(p.tenantId).cpusPerJob
+    if (cap !== undefined && requested > cap) {
+      throw new AgentError('Z3_HOST_LIMIT', `This job asks for ${requested} CPUs; tenant ${p.tenantId} may use at most ${cap} per job (cpusPerJob).`)
+    }
+    const never = this.scheduler.neverFits(this.cpusFor(p.tenantId, a.circuit.numQubits, requested), a.memoryBytes)
     if (never) throw new AgentError('Z3_HOST_LIMIT', `This job could never run on this host: ${never}.`)
     const out = this.store.insert({
       tenant_id: p.tenantId,

@@ -217,12 +217,13 @@ t.test('each runner sits in a cpuset of its own, read back and recorded, removed
   t.notOk(fs.existsSync(dir), 'the cpuset is gone with the job')
 })
 
-t.test("a tenant's job timeout stops its jobs sooner than the host's, and says which limit", async (t) => {
-  const d = await startDaemon({ config: { cpus: [0] } })
+t.test("a tenant's job timeout and CPU bound hold its jobs tighter than the host's, and say which limit", async (t) => {
+  const d = await startDaemon({ config: { cpus: [0, 1] } })
   t.teardown(() => d.stop())
-  const made = await cli(d, ['tenant', 'create', 'brief', '--plan', 'enterprise', '--job-timeout', '1', '--json'])
+  const made = await cli(d, ['tenant', 'create', 'brief', '--plan', 'enterprise', '--job-timeout', '1', '--cpus-per-job', '1', '--json'])
   t.equal(made.code, 0, made.stderr)
   t.equal(JSON.parse(made.stdout).limits.job_timeout_seconds, 1)
+  t.equal(JSON.parse(made.stdout).limits.cpus_per_job, 1)
   await cli(d, ['user', 'add', 'dev', '--role', 'developer', '--tenant', 'brief'])
   const tokenFile = `${d.dir}/brief.token`
   const issued = await cli(d, ['token', 'issue', 'dev', '--tenant', 'brief', '--out', tokenFile])
@@ -231,8 +232,12 @@ t.test("a tenant's job timeout stops its jobs sooner than the host's, and says w
   t.equal(sub.code, 0, sub.stderr)
   const id = JSON.parse(sub.stdout).job_id
   const j = await waitForState(d, id, ['SUCCEEDED', 'FAILED'], 60_000)
+  t.same(j.cpus.length, 1, 'a 20-qubit job would get 2 CPUs here; the tenant bound gives it 1')
   t.equal(j.state, 'FAILED')
   t.match(j.error, /past its timeout of 1000 ms \(the tenant's jobTimeoutSeconds limit\)/)
+  const two = await cli({ socket: d.socket, tokenFile }, ['submit', '-', '--cpus', '2'], TRAJECTORY_CIRCUIT)
+  t.equal(two.code, 1)
+  t.match(two.stderr, /asks for 2 CPUs; tenant brief may use at most 1 per job \(cpusPerJob\)/)
   // The system tenant has no such limit: the host's applies.
   const own = (await d.rpc(d.jobs, 'SubmitJob', { source: TRAJECTORY_CIRCUIT, shots: 3 })).job.job_id
   t.equal((await waitForState(d, own, ['SUCCEEDED'])).state, 'SUCCEEDED')
