@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# Two products, both built by `npm ci` (package.json's install script runs
-# `node-gyp rebuild`) on the host that will run them:
+# Two products, both built by `npm ci` (package.json's install script,
+# native/install.js, runs `node-gyp rebuild` unless the build is newer than
+# every source) on the host that will run them:
 #   z3bra_native.node  the N-API addon: affinity, sd_notify, lock files, build info
 #   z3bra-sim          the statevector runner the local backend spawns per job
 {
