@@ -73,19 +73,26 @@ const DenseKernels& Choose() {
   return PortableKernels();
 }
 
-}  // namespace
+template <class T>
+struct Fn;
+template <>
+struct Fn<double> {
+  static GroupsFn Get(int k) { return ActiveKernels().groups[k]; }
+};
+template <>
+struct Fn<float> {
+  static GroupsFnF Get(int k) { return ActiveKernels().groups_f[k]; }
+};
 
-const DenseKernels& ActiveKernels() {
-  static const DenseKernels& active = Choose();
-  return active;
-}
-
-void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m) {
+template <class T>
+void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m) {
   int q[kMaxDense];
-  double mm[2 << (2 * kMaxDense)];
-  SortBasis(qubits, k, m, q, mm);
-  GroupsFn groups = ActiveKernels().groups[k];
-  double* a = s.data();
+  double md[2 << (2 * kMaxDense)];
+  SortBasis(qubits, k, m, q, md);
+  T mm[2 << (2 * kMaxDense)];
+  for (int j = 0; j < (2 << (2 * k)); ++j) mm[j] = T(md[j]);
+  auto groups = Fn<T>::Get(k);
+  T* a = s.data<T>();
   const int n = s.qubits();
   uint64_t mask = 0;
   for (int j = 0; j < k; ++j) mask |= uint64_t{1} << q[j];
@@ -124,17 +131,32 @@ void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m)
   const uint64_t nstarts = s.dim() >> (kTileBits + hi);
   const uint64_t smask = hmask | (slab - 1);
   pool.Run(nstarts, [&](uint64_t b, uint64_t e, int) {
-    static thread_local std::vector<double> buf;
+    static thread_local std::vector<T> buf;
     if (buf.size() < 2 * slab * slabs) buf.resize(2 * slab * slabs);
-    double* t = buf.data();
+    T* t = buf.data();
     uint64_t start = Insert(b << kTileBits, hq, hi);
     for (uint64_t x = b; x < e; ++x) {
-      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 16 * slab);
+      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 2 * sizeof(T) * slab);
       groups(t, bmask, buf_off, 0, buf_groups, mm);
-      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 16 * slab);
+      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 2 * sizeof(T) * slab);
       start = ((start | smask) + 1) & ~smask;
     }
   });
+}
+
+}  // namespace
+
+const DenseKernels& ActiveKernels() {
+  static const DenseKernels& active = Choose();
+  return active;
+}
+
+void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m) {
+  if (s.single()) {
+    ApplyDenseT<float>(pool, s, qubits, k, m);
+  } else {
+    ApplyDenseT<double>(pool, s, qubits, k, m);
+  }
 }
 
 }  // namespace z3bra

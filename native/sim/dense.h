@@ -18,12 +18,16 @@ constexpr int kMaxDense = 5;
 // The inner loop over groups of 2^k amplitudes: for every compressed index
 // i in [b, e), the group is base(i) + off[c], base(i) the index with zero
 // bits at `mask`, walked in ascending order from first_base = base(b).
+// The same for a complex-float state; m is the matrix rounded to float.
 using GroupsFn = void (*)(double* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
                           const double* m);
+using GroupsFnF = void (*)(float* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
+                           const float* m);
 
 struct DenseKernels {
   const char* name;  // "avx2+fma", or the baseline build-info.h names
   GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
+  GroupsFnF groups_f[kMaxDense + 1];
 };
 
 const DenseKernels& PortableKernels();

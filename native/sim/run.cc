@@ -37,6 +37,8 @@ bool DenseOnly() {
   return on;
 }
 
+}  // namespace
+
 void ApplyUnitary(Pool& pool, State& s, const Op& op) {
   int q[kMaxDense];
   if (DenseOnly()) {
@@ -71,6 +73,8 @@ void ApplyUnitary(Pool& pool, State& s, const Op& op) {
   }
 }
 
+namespace {
+
 void ApplyStep(Pool& pool, State& s, const std::vector<Op>& ops, const Step& st) {
   if (st.k == 0) {
     ApplyUnitary(pool, s, ops[st.op]);
@@ -104,11 +108,12 @@ std::vector<bool> Deferrable(const Circuit& c) {
 
 // The basis states hit by sorted uniforms: the cumulative probability swept
 // once over fixed chunks, each uniform scaled by the state's total norm.
-std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector<double>& sorted) {
+template <class T>
+std::vector<uint64_t> SampleSortedT(Pool& pool, const State& s, const std::vector<double>& sorted) {
   std::vector<double> norms = ChunkNorms(pool, s);
   double total = 0;
   for (double x : norms) total += x;
-  const double* a = s.data();
+  const T* a = s.data<T>();
   std::vector<uint64_t> out;
   out.reserve(sorted.size());
   size_t c = 0;
@@ -131,7 +136,8 @@ std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector
     uint64_t end = std::min(s.dim(), (c + 1) * kChunk);
     uint64_t hit = end;
     for (uint64_t i = pos; i < end; ++i) {
-      double p = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+      double re = a[2 * i], im = a[2 * i + 1];
+      double p = re * re + im * im;
       if (p > 0) nonzero = i;
       if (inside + p > within) {
         hit = i;
@@ -146,6 +152,10 @@ std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector
     out.push_back(hit);
   }
   return out;
+}
+
+std::vector<uint64_t> SampleSorted(Pool& pool, const State& s, const std::vector<double>& sorted) {
+  return s.single() ? SampleSortedT<float>(pool, s, sorted) : SampleSortedT<double>(pool, s, sorted);
 }
 
 class Runner {
@@ -163,11 +173,15 @@ class Runner {
   }
 
   RunResult Run() {
-    auto t0 = std::chrono::steady_clock::now();
+    auto t_init = std::chrono::steady_clock::now();
     RunResult r;
     Terminal term(deferred_, c_.clbits);
-    auto prefix = std::make_unique<State>(c_.qubits);
+    auto prefix = std::make_unique<State>(c_.qubits, c_.precision);
     InitZero(pool_, *prefix);
+    // apply_seconds starts once the state exists: mapping and first touch
+    // (page faults) are reported apart as init_seconds.
+    auto t0 = std::chrono::steady_clock::now();
+    r.init_seconds = std::chrono::duration<double>(t0 - t_init).count();
     // The prefix is the one stretch run exactly once, so it is the one
     // fused; measures deferred out of it commute with everything after.
     std::vector<size_t> gates;
@@ -197,7 +211,7 @@ class Runner {
     } else {
       uint64_t rest_gates = 0;
       if (c_.shots > 0) {
-        State work(c_.qubits);
+        State work(c_.qubits, c_.precision);
         for (uint64_t shot = 0; shot < c_.shots; ++shot) {
           CopyState(pool_, *prefix, work);
           Bits bits(c_.clbits);
@@ -252,7 +266,7 @@ class Runner {
   // Exact distribution of a circuit with mid-circuit measurement: every
   // measurement outcome that can happen becomes its own branch.
   Distribution Branches(std::unique_ptr<State> first, const Terminal& term, uint64_t* gates) {
-    const uint64_t cap = std::max<uint64_t>(1, branch_memory_ / State::BytesFor(c_.qubits));
+    const uint64_t cap = std::max<uint64_t>(1, branch_memory_ / State::BytesFor(c_.qubits, c_.precision));
     std::vector<Branch> live;
     live.push_back({std::move(first), Bits(c_.clbits), 1.0});
     for (size_t k = prefix_end_; k < c_.ops.size(); ++k) {
@@ -278,7 +292,7 @@ class Runner {
                                  " measurement branches",
                              "TOO_MANY_BRANCHES");
           }
-          Branch one{std::make_unique<State>(c_.qubits), b.bits, w1};
+          Branch one{std::make_unique<State>(c_.qubits, c_.precision), b.bits, w1};
           CopyState(pool_, *b.state, *one.state);
           Collapse(pool_, *one.state, op.q[0], 1, p1, reset);
           if (!reset) one.bits.Set(op.clbit, true);
