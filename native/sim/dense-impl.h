@@ -45,6 +45,53 @@ void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
   }
 }
 
+// Two adjacent groups at once (base and base + 1; needs the lowest gate
+// qubit >= 1, base even and count even): one __m256d holds the same row of
+// both groups, so every load and store is a full 32-byte vector and a run
+// of amplitudes is walked as contiguous vectors, not scalar broadcasts.
+constexpr uint64_t kPrefetchGroups = 128;
+template <int K>
+void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  constexpr int D = 1 << K;
+  // mre[r][c] = re(m_rc) in every lane; mim[r][c] = (-im, im, -im, im), so
+  // that y += mre * x + mim * swap(x) is a complex MAC on both groups.
+  alignas(32) double mre[D][D][4], mim[D][D][4];
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < 4; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+  // Software prefetch along the groups' own sequence, kPrefetchGroups ahead:
+  // runs of 2^q0 amplitudes with gaps between defeat the hardware stride
+  // prefetchers when a run is a few hundred bytes to a few KiB.
+  uint64_t pb = base;
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
+  for (uint64_t i = 0; i < count; i += 2) {
+    if ((i & 3) == 0) {
+      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+    }
+    pb = NextBase(pb | 1, mask);
+    __m256d x[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      x[c] = _mm256_loadu_pd(a + 2 * (base + off[c]));
+      xs[c] = _mm256_permute_pd(x[c], 5);
+    }
+    for (int r = 0; r < D; ++r) {
+      __m256d acc = _mm256_setzero_pd();
+      for (int c = 0; c < D; ++c) {
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mre[r][c]), x[c], acc);
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mim[r][c]), xs[c], acc);
+      }
+      _mm256_storeu_pd(a + 2 * (base + off[r]), acc);
+    }
+    base = NextBase(base | 1, mask);
+  }
+}
+
 // Complex float: one __m256 holds four rows (re, im); K = 1 uses __m128
 // for its two rows.
 template <int K>
@@ -150,4 +197,9 @@ static const DenseKernels kTable = {
     kName,
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
     {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
+#if defined(Z3BRA_DENSE_AVX2)
+    {nullptr, Pairs<1>, Pairs<2>, Pairs<3>, Pairs<4>, Pairs<5>},
+#else
+    {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+#endif
 };

@@ -9,16 +9,6 @@
 namespace z3bra {
 namespace {
 
-// Slabs of the tiled path: 2^kTileBits contiguous amplitudes (16 KiB), one
-// per combination of the gate's high qubits, copied into a per-thread
-// buffer (at most 2^kMaxDense slabs, 512 KiB: inside L2).
-constexpr int kTileBits = 10;
-// A gate with a qubit at or above this position strides 2^kTileMinHigh
-// amplitudes (16 MiB) or more between the halves it pairs. Streaming two or
-// more such far-apart ranges in lockstep measured 2.5x slower than one pass
-// on this host (DRAM row conflicts), so those gates copy slabs instead.
-constexpr int kTileMinHigh = 20;
-
 uint64_t Insert(uint64_t i, const int* sorted, int k) {
   for (int j = 0; j < k; ++j) {
     uint64_t low = i & ((uint64_t{1} << sorted[j]) - 1);
@@ -77,11 +67,11 @@ template <class T>
 struct Fn;
 template <>
 struct Fn<double> {
-  static GroupsFn Get(int k) { return ActiveKernels().groups[k]; }
+  static GroupsFn Get(int k, bool low) { return low ? ActiveKernels().groups[k] : ActiveKernels().pairs[k]; }
 };
 template <>
 struct Fn<float> {
-  static GroupsFnF Get(int k) { return ActiveKernels().groups_f[k]; }
+  static GroupsFnF Get(int k, bool) { return ActiveKernels().groups_f[k]; }
 };
 
 template <class T>
@@ -91,57 +81,19 @@ void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m
   SortBasis(qubits, k, m, q, md);
   T mm[2 << (2 * kMaxDense)];
   for (int j = 0; j < (2 << (2 * k)); ++j) mm[j] = T(md[j]);
-  auto groups = Fn<T>::Get(k);
+  auto groups = Fn<T>::Get(k, q[0] == 0);
   T* a = s.data<T>();
-  const int n = s.qubits();
   uint64_t mask = 0;
   for (int j = 0; j < k; ++j) mask |= uint64_t{1} << q[j];
 
-  if (q[k - 1] < kTileMinHigh || n - kTileBits < k + 1) {
-    uint64_t off[1 << kMaxDense];
-    Offsets(q, k, off);
-    pool.Run(
-        s.dim() >> k,
-        [&](uint64_t b, uint64_t e, int) { groups(a, mask, off, Insert(b, q, k), e - b, mm); }, 64);
-    return;
-  }
-
-  // Tiled: the gate's qubits below kTileBits stay where they are inside a
-  // slab; each high qubit h_j becomes slab-buffer qubit kTileBits + j.
-  int lo = 0;
-  while (lo < k && q[lo] < kTileBits) ++lo;
-  const int hi = k - lo;
-  int hq[kMaxDense], bq[kMaxDense];
-  uint64_t hmask = 0;
-  for (int j = 0; j < hi; ++j) {
-    hq[j] = q[lo + j];
-    hmask |= uint64_t{1} << hq[j];
-  }
-  for (int j = 0; j < lo; ++j) bq[j] = q[j];
-  for (int j = 0; j < hi; ++j) bq[lo + j] = kTileBits + j;
-  uint64_t slab_off[1 << kMaxDense], buf_off[1 << kMaxDense];
-  Offsets(hq, hi, slab_off);
-  Offsets(bq, k, buf_off);
-  uint64_t bmask = 0;
-  for (int j = 0; j < k; ++j) bmask |= uint64_t{1} << bq[j];
-  const uint64_t slab = uint64_t{1} << kTileBits;
-  const int slabs = 1 << hi;
-  const uint64_t buf_groups = (slab * slabs) >> k;
-  // Slab starts: indices with zero bits below kTileBits and at the high qubits.
-  const uint64_t nstarts = s.dim() >> (kTileBits + hi);
-  const uint64_t smask = hmask | (slab - 1);
-  pool.Run(nstarts, [&](uint64_t b, uint64_t e, int) {
-    static thread_local std::vector<T> buf;
-    if (buf.size() < 2 * slab * slabs) buf.resize(2 * slab * slabs);
-    T* t = buf.data();
-    uint64_t start = Insert(b << kTileBits, hq, hi);
-    for (uint64_t x = b; x < e; ++x) {
-      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 2 * sizeof(T) * slab);
-      groups(t, bmask, buf_off, 0, buf_groups, mm);
-      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 2 * sizeof(T) * slab);
-      start = ((start | smask) + 1) & ~smask;
-    }
-  });
+  // Every gate streams the state once, whatever its qubits: on the hosts
+  // measured, two far-apart ranges walked in lockstep (a high qubit) run at
+  // the bandwidth of one linear pass once the state sits on huge pages, and
+  // the earlier slab-copy tiling for qubits >= 20 cost 2-3 floor passes.
+  uint64_t off[1 << kMaxDense];
+  Offsets(q, k, off);
+  pool.Run(
+      s.dim() >> k, [&](uint64_t b, uint64_t e, int) { groups(a, mask, off, Insert(b, q, k), e - b, mm); }, 64);
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ struct DenseKernels {
   const char* name;  // "avx2+fma", or the baseline build-info.h names
   GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
   GroupsFnF groups_f[kMaxDense + 1];
+  // The same as groups, for a gate whose lowest qubit is at least 1, with
+  // an even first base and count (two adjacent groups per step).
+  GroupsFn pairs[kMaxDense + 1];
 };
 
 const DenseKernels& PortableKernels();
