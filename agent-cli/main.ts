@@ -79,6 +79,8 @@ function build(): Command {
     .option('--request-id <id>', 'idempotency key: a repeat returns the same job')
     .option('--priority <n>', 'priority, -100 to 100', intOption('--priority', -100, 100), 0)
     .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096), 0)
+    .option('--threads <n>', 'simulator threads: one per CPU, so the same as --cpus', intOption('--threads', 1, 4096))
+    .option('--precision <p>', 'amplitudes in complex double (default) or single', 'double')
     .option('--wait', 'wait for the job to end and print its result', false)
     .option('--json', 'machine-readable output')
     .action(async (file: string, o, cmd) => {
@@ -87,6 +89,12 @@ function build(): Command {
         source = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2)
+      }
+      if (o.precision !== 'single' && o.precision !== 'double') {
+        throw new CliError(`--precision must be single or double; got "${o.precision}"`, 2)
+      }
+      if (o.threads !== undefined && o.cpus && o.cpus !== o.threads) {
+        throw new CliError(`--threads ${o.threads} and --cpus ${o.cpus} disagree: the runner runs one thread per CPU`, 2)
       }
       if (o.seed !== undefined && !/^\d+$/.test(o.seed)) throw new CliError(`--seed must be an unsigned integer; got "${o.seed}"`, 2)
       await withClients(cmd, async (c) => {
@@ -98,7 +106,8 @@ function build(): Command {
           name: o.name,
           client_request_id: o.requestId ?? '',
           priority: o.priority,
-          cpus: o.cpus,
+          cpus: o.threads ?? o.cpus,
+          precision: o.precision,
         }
         const res = await call<Record<string, any>>(c.jobs, 'SubmitJob', req, c.md)
         let job = res.job
