@@ -259,6 +259,94 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
 }
 
 template <class T>
+void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  const int d = 1 << k;
+  // Qubits (as bits of the local index) whose 0 half is all ones.
+  uint64_t ctrl = 0;
+  for (int j = 0; j < k; ++j) {
+    bool ones = true;
+    for (int x = 0; x < d; ++x) {
+      if (!((x >> j) & 1) && !IsOne(diag[2 * x], diag[2 * x + 1])) ones = false;
+    }
+    if (ones) ctrl |= uint64_t{1} << j;
+  }
+  std::vector<int> cpos;
+  uint64_t cm = 0;
+  int low = 63;  // the lowest qubit that is not a control: runs of 2^low share a phase
+  for (int j = 0; j < k; ++j) {
+    if ((ctrl >> j) & 1) {
+      cpos.push_back(q[j]);
+      cm |= uint64_t{1} << q[j];
+    } else {
+      low = std::min(low, q[j]);
+    }
+  }
+  T* a = s.data<T>();
+  auto span = [&](uint64_t base, uint64_t len) {
+    // base has zero bits below the lowest control, so chunks of 2^low are aligned.
+    const uint64_t chunk = std::min<uint64_t>(len, uint64_t{1} << std::min(low, 62));
+    for (uint64_t p = base; p < base + len; p += chunk) {
+      uint64_t idx = 0;
+      for (int j = 0; j < k; ++j) idx |= ((p >> q[j]) & 1) << j;
+      const double re = diag[2 * idx], im = diag[2 * idx + 1];
+      if (re == 1.0 && im == 0.0) continue;
+      Phase<2>(a + 2 * p, chunk, re, im);
+    }
+  };
+  if (cpos.empty()) {
+    pool.Run(
+        s.dim(), [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
+    return;
+  }
+  Spread sp(cpos);
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
+      kGrain);
+}
+
+template <class T>
+void PermutationBlockT(Pool& pool, State& s, const int* q, int k, const int* from) {
+  const int d = 1 << k;
+  uint64_t off[32];
+  for (int c = 0; c < d; ++c) {
+    uint64_t o = 0;
+    for (int j = 0; j < k; ++j) {
+      if ((c >> j) & 1) o |= uint64_t{1} << q[j];
+    }
+    off[c] = o;
+  }
+  int moved[32], nm = 0;
+  for (int r = 0; r < d; ++r) {
+    if (from[r] != r) moved[nm++] = r;
+  }
+  if (nm == 0) return;
+  Spread sp(std::vector<int>(q, q + k));
+  T* a = s.data<T>();
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) {
+        sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          for (uint64_t l = 0; l < len; ++l) {
+            T* g = a + 2 * (base + l);
+            T tmp[64];
+            for (int x = 0; x < nm; ++x) {
+              const T* src = g + 2 * off[from[moved[x]]];
+              tmp[2 * x] = src[0];
+              tmp[2 * x + 1] = src[1];
+            }
+            for (int x = 0; x < nm; ++x) {
+              T* dst = g + 2 * off[moved[x]];
+              dst[0] = tmp[2 * x];
+              dst[1] = tmp[2 * x + 1];
+            }
+          }
+        });
+      },
+      kGrain);
+}
+
+template <class T>
 void QubitProbabilitiesT(Pool& pool, const State& s, int q, double* p0, double* p1) {
   const uint64_t chunks = (s.dim() + kChunk - 1) / kChunk;
   std::vector<double> sum0(chunks), sum1(chunks);
@@ -358,6 +446,14 @@ void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& con
 
 void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
   Z3BRA_BY_PRECISION(s, ApplyU2T<T>(pool, s, q0, q1, m));
+}
+
+void ApplyDiagonalBlock(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  Z3BRA_BY_PRECISION(s, DiagonalBlockT<T>(pool, s, q, k, diag));
+}
+
+void ApplyPermutationBlock(Pool& pool, State& s, const int* q, int k, const int* from) {
+  Z3BRA_BY_PRECISION(s, PermutationBlockT<T>(pool, s, q, k, from));
 }
 
 void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p1) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -78,6 +79,23 @@ namespace {
 void ApplyStep(Pool& pool, State& s, const std::vector<Op>& ops, const Step& st) {
   if (st.k == 0) {
     ApplyUnitary(pool, s, ops[st.op]);
+  } else if (st.kind == BlockKind::kDiagonal) {
+    const int d = 1 << st.k;
+    double diag[64];
+    for (int x = 0; x < d; ++x) {
+      diag[2 * x] = st.m[2 * (d * x + x)];
+      diag[2 * x + 1] = st.m[2 * (d * x + x) + 1];
+    }
+    ApplyDiagonalBlock(pool, s, st.q, st.k, diag);
+  } else if (st.kind == BlockKind::kPermutation) {
+    const int d = 1 << st.k;
+    int from[32];
+    for (int r = 0; r < d; ++r) {
+      for (int c = 0; c < d; ++c) {
+        if (st.m[2 * (d * r + c)] == 1.0) from[r] = c;
+      }
+    }
+    ApplyPermutationBlock(pool, s, st.q, st.k, from);
   } else {
     ApplyDense(pool, s, st.q, st.k, st.m.data());
   }
@@ -190,7 +208,23 @@ class Runner {
     }
     const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
     std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
-    for (const Step& st : steps) ApplyStep(pool_, *prefix, c_.ops, st);
+    static const bool profile = std::getenv("Z3BRA_SIM_PROFILE") != nullptr;
+    for (const Step& st : steps) {
+      auto s0 = std::chrono::steady_clock::now();
+      ApplyStep(pool_, *prefix, c_.ops, st);
+      if (profile) {
+        // One line per step on stderr: what ran, on which qubits, how long.
+        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s0).count();
+        std::fprintf(stderr, "step k=%d kind=%d gates=%d q=", st.k, static_cast<int>(st.kind), st.gates);
+        if (st.k == 0) {
+          int q[64];
+          int n = OpQubits(c_.ops[st.op], q, 64);
+          for (int j = 0; j < n; ++j) std::fprintf(stderr, "%d,", q[j]);
+        }
+        for (int j = 0; j < st.k; ++j) std::fprintf(stderr, "%d,", st.q[j]);
+        std::fprintf(stderr, " us=%.0f\n", us);
+      }
+    }
     r.gates = gates.size();
     r.fused_ops = steps.size();
     Rng rng(c_.seed);
