@@ -92,6 +92,46 @@ void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   }
 }
 
+// Complex float, four adjacent groups at once (base, base + 1, + 2, + 3;
+// needs the lowest gate qubit >= 2, base and count multiples of 4): one
+// __m256 holds the same row of all four.
+template <int K>
+void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  constexpr int D = 1 << K;
+  alignas(32) float mre[D][D][8], mim[D][D][8];
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      float re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < 8; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+  uint64_t pb = base;
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
+  for (uint64_t i = 0; i < count; i += 4) {
+    if ((i & 7) == 0) {
+      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+    }
+    pb = NextBase(pb | 3, mask);
+    __m256 x[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      x[c] = _mm256_loadu_ps(a + 2 * (base + off[c]));
+      xs[c] = _mm256_permute_ps(x[c], 0xB1);
+    }
+    for (int r = 0; r < D; ++r) {
+      __m256 acc = _mm256_setzero_ps();
+      for (int c = 0; c < D; ++c) {
+        acc = _mm256_fmadd_ps(_mm256_load_ps(mre[r][c]), x[c], acc);
+        acc = _mm256_fmadd_ps(_mm256_load_ps(mim[r][c]), xs[c], acc);
+      }
+      _mm256_storeu_ps(a + 2 * (base + off[r]), acc);
+    }
+    base = NextBase(base | 3, mask);
+  }
+}
+
 // Complex float: one __m256 holds four rows (re, im); K = 1 uses __m128
 // for its two rows.
 template <int K>
@@ -199,7 +239,9 @@ static const DenseKernels kTable = {
     {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
 #if defined(Z3BRA_DENSE_AVX2)
     {nullptr, Pairs<1>, Pairs<2>, Pairs<3>, Pairs<4>, Pairs<5>},
+    {nullptr, QuadsF<1>, QuadsF<2>, QuadsF<3>, QuadsF<4>, QuadsF<5>},
 #else
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+    {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
 #endif
 };

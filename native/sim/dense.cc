@@ -67,11 +67,11 @@ template <class T>
 struct Fn;
 template <>
 struct Fn<double> {
-  static GroupsFn Get(int k, bool low) { return low ? ActiveKernels().groups[k] : ActiveKernels().pairs[k]; }
+  static GroupsFn Get(int k, int q0) { return q0 < 1 ? ActiveKernels().groups[k] : ActiveKernels().pairs[k]; }
 };
 template <>
 struct Fn<float> {
-  static GroupsFnF Get(int k, bool) { return ActiveKernels().groups_f[k]; }
+  static GroupsFnF Get(int k, int q0) { return q0 < 2 ? ActiveKernels().groups_f[k] : ActiveKernels().quads_f[k]; }
 };
 
 template <class T>
@@ -81,7 +81,7 @@ void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m
   SortBasis(qubits, k, m, q, md);
   T mm[2 << (2 * kMaxDense)];
   for (int j = 0; j < (2 << (2 * k)); ++j) mm[j] = T(md[j]);
-  auto groups = Fn<T>::Get(k, q[0] == 0);
+  auto groups = Fn<T>::Get(k, q[0]);
   T* a = s.data<T>();
   uint64_t mask = 0;
   for (int j = 0; j < k; ++j) mask |= uint64_t{1} << q[j];

@@ -31,6 +31,8 @@ struct DenseKernels {
   // The same as groups, for a gate whose lowest qubit is at least 1, with
   // an even first base and count (two adjacent groups per step).
   GroupsFn pairs[kMaxDense + 1];
+  // The same for complex float, lowest qubit >= 2, four groups per step.
+  GroupsFnF quads_f[kMaxDense + 1];
 };
 
 const DenseKernels& PortableKernels();

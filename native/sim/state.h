@@ -33,6 +33,9 @@ class State {
   uint64_t dim() const { return dim_; }
   uint64_t bytes() const { return BytesFor(n_, precision_); }
   Precision precision() const { return precision_; }
+  // True until the first InitZero: the mapping is fresh, its pages zero.
+  bool fresh() const { return fresh_; }
+  void set_written() { fresh_ = false; }
   bool single() const { return precision_ == Precision::kSingle; }
   // The amplitudes as T (double or float), which must match precision().
   template <class T>
@@ -48,6 +51,7 @@ class State {
   int n_;
   uint64_t dim_;
   Precision precision_;
+  bool fresh_ = true;
   void* a_ = nullptr;
   void* map_ = nullptr;
   size_t map_bytes_ = 0;
