@@ -10,9 +10,11 @@ namespace {
 
 using cplx = std::complex<double>;
 
-// Cost of one dense block of k qubits, in floor passes, as the sim bench
-// measured it with the AVX2 kernels (memory-bound up to 2, then compute).
-constexpr double kBlockCost[kMaxDense + 1] = {0, 1.0, 1.05, 1.4, 2.6, 5.2};
+// Cost of one dense block of k qubits, in floor passes, as measured on the
+// perf circuits at N=24 on one thread (random: 230 blocks of 2 qubits took
+// ~270 passes, 118 of 3 ~275, 88 of 4 ~640): memory-bound up to 2 qubits,
+// then bound by FMAs and matrix loads (8 FMAs per amplitude at 3 qubits).
+constexpr double kBlockCost[kMaxDense + 1] = {0, 1.0, 1.2, 2.0, 5.0, 12.0};
 // How many of the latest groups a gate may join; beyond that the gain is
 // nil and the planner's time grows with the circuit.
 constexpr size_t kWindow = 64;
