@@ -66,7 +66,12 @@ class TopHeap {
 template <class P>
 Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
   const uint64_t n = uint64_t{1} << m;
-  const uint64_t len = std::min(n, kChunk);
+  // Chunks of kChunk outcomes, or longer ones when the per-chunk marginal
+  // sums (chunks * m doubles) would pass 16 MiB: the memory beside the state
+  // stays bounded at 30 qubits and more. The chunking depends on m only, so
+  // sums keep one order whatever the thread count.
+  uint64_t len = std::min(n, kChunk);
+  while ((n / len) * static_cast<uint64_t>(m) * sizeof(double) > (uint64_t{16} << 20)) len *= 2;
   const uint64_t chunks = n / len;
   int low_bits = 0;
   while ((uint64_t{1} << low_bits) < len) ++low_bits;
