@@ -81,6 +81,8 @@ function build(): Command {
     .option('--request-id <id>', 'idempotency key: a repeat returns the same job')
     .option('--priority <n>', 'priority, -100 to 100', intOption('--priority', -100, 100), 0)
     .option('--cpus <n>', 'CPUs to run on, exclusively (default: by circuit size)', intOption('--cpus', 0, 4096))
+    .option('--threads <n>', 'simulator threads: one per CPU, so the same as --cpus', intOption('--threads', 1, 4096))
+    .option('--precision <p>', 'amplitudes in complex double (default) or single', 'double')
     .addOption(new Option('--classification <class>', "the data's classification (default: the host's, normally public)").choices(['phi', 'de-identified', 'public']))
     .option('--justification <text>', 'why this PHI is processed (required for phi)', '')
     .option('--wait', 'wait for the job to end and print its result', false)
@@ -91,6 +93,12 @@ function build(): Command {
         source = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2)
+      }
+      if (o.precision !== 'single' && o.precision !== 'double') {
+        throw new CliError(`--precision must be single or double; got "${o.precision}"`, 2)
+      }
+      if (o.threads !== undefined && o.cpus && o.cpus !== o.threads) {
+        throw new CliError(`--threads ${o.threads} and --cpus ${o.cpus} disagree: the runner runs one thread per CPU`, 2)
       }
       // Checked here: the wire's uint64 would wrap a larger number silently.
       if (o.seed !== undefined && (!/^\d+$/.test(o.seed) || BigInt(o.seed) >= 1n << 64n)) {
@@ -105,7 +113,8 @@ function build(): Command {
           name: o.name,
           client_request_id: o.requestId ?? '',
           priority: o.priority,
-          cpus: o.cpus ?? 0,
+          cpus: o.threads ?? o.cpus ?? 0,
+          precision: o.precision,
           classification: o.classification ?? '',
           justification: o.justification,
         }

@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../daemon/paths'
 import { GIT_COMMIT, AGENT_VERSION } from '../daemon/version'
 import { runLatencyBench } from './latency'
 import { runSchedulerBench } from './scheduler'
+import { runPerfCircuitBench } from './perf-circuits'
 import { runSimKernelBench } from './sim-kernels'
 
 const RESULTS = path.join(PACKAGE_ROOT, 'bench', 'results')
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
     // Writes bench/results/sim-kernels.json itself.
     await runSimKernelBench()
     console.log('wrote bench/results/sim-kernels.json')
+  }
+  if (!only || only === 'perf' || only === 'perf-circuits') {
+    // Writes bench/results/perf-circuits.json itself.
+    await runPerfCircuitBench()
+    console.log('wrote bench/results/perf-circuits.json')
   }
   if (!only || only === 'scheduler') write('scheduler', runSchedulerBench())
   if (!only || only === 'latency') write('latency', await runLatencyBench())

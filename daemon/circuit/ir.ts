@@ -87,6 +87,10 @@ export interface RunOptions {
   probabilities: boolean
   /** 0: one thread per CPU in the runner's affinity mask. */
   threads: number
+  /** Amplitudes in complex double (the default) or complex float. */
+  precision?: 'single' | 'double'
+  /** Largest fused block in qubits; 0 runs every gate as it is; unset: the runner's choice. */
+  fusion?: number
 }
 
 const num = (x: number): string => {
@@ -123,6 +127,8 @@ export function toRunnerInput(c: Circuit, run: RunOptions): string {
     `seed ${BigInt.asUintN(64, run.seed).toString()}`,
     `probabilities ${run.probabilities ? 1 : 0}`,
     `threads ${run.threads}`,
+    ...(run.fusion !== undefined ? [`fusion ${run.fusion}`] : []),
+    ...(run.precision !== undefined && run.precision !== 'double' ? [`precision ${run.precision}`] : []),
     `ops ${c.ops.length}`,
   ]
   for (const op of c.ops) lines.push(opLine(op))

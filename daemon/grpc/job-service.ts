@@ -24,6 +24,7 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
         name: r.name,
         priority: r.priority,
         cpus: r.cpus,
+        precision: r.precision,
       })
       return { job: msg(out.job), existing: out.existing }
     }),

@@ -41,6 +41,7 @@ export function iamJobMethods(ctx: HandlerContext, jobs: JobManager, iam: Iam): 
         name: r.name,
         priority: r.priority,
         cpus: r.cpus,
+        precision: r.precision,
         classification: gate.classification,
         justification: gate.justification,
         chargedPeriod: gate.period,

@@ -24,6 +24,8 @@ export interface SubmitFields {
   priority?: number
   /** CPUs asked for; 0 or unset: the scheduler's default for the size. */
   cpus?: number
+  /** 'single' or 'double'; empty or unset: double. */
+  precision?: string
   /** Decided by the IAM gate before admission (daemon/iam/iam.ts). */
   classification?: 'phi' | 'de-identified' | 'public'
   justification?: string
@@ -39,6 +41,7 @@ export interface Admitted {
   seed: bigint
   backend: string
   memoryBytes: number
+  precision: 'single' | 'double'
   sourceSha256: string
 }
 
@@ -105,12 +108,17 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
   if (wanted && detected && wanted !== detected) {
     throw new AgentError('Z3_INVALID_ARGUMENT', `format says ${wanted} but the source declares ${detected}.`)
   }
+  const precision = f.precision === undefined || f.precision === '' ? 'double' : f.precision
+  if (precision !== 'single' && precision !== 'double') {
+    throw new AgentError('Z3_INVALID_ARGUMENT', `precision must be "single" or "double"; got "${f.precision}".`)
+  }
   const circuit = compileCircuit(f.source, config)
-  const memoryBytes = statevectorBytes(circuit.numQubits)
+  const amplitude = precision === 'single' ? AMPLITUDE_BYTES / 2 : AMPLITUDE_BYTES
+  const memoryBytes = amplitude * 2 ** circuit.numQubits
   if (memoryBytes > memoryLimitBytes) {
     throw new AgentError(
       'Z3_MEMORY_LIMIT',
-      `The circuit's ${circuit.numQubits}-qubit statevector needs ${memoryBytes} bytes (16 * 2^${circuit.numQubits}), above this host's limit of ${memoryLimitBytes} bytes (memoryLimitBytes).`,
+      `The circuit's ${circuit.numQubits}-qubit statevector needs ${memoryBytes} bytes (${amplitude} * 2^${circuit.numQubits}), above this host's limit of ${memoryLimitBytes} bytes (memoryLimitBytes).`,
     )
   }
   let seed: bigint
@@ -132,6 +140,7 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
     seed,
     backend,
     memoryBytes,
+    precision,
     sourceSha256: createHash('sha256').update(f.source, 'utf8').digest('hex'),
   }
 }

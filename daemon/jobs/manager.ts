@@ -276,6 +276,7 @@ export class JobManager extends EventEmitter {
       priority: f.priority ?? 0,
       memory_bytes: a.memoryBytes,
       requested_cpus: requested,
+      precision: a.precision,
       classification: f.classification ?? 'public',
       justification: f.justification ?? '',
       charged_period: f.chargedPeriod ?? null,
@@ -438,7 +439,7 @@ export class JobManager extends EventEmitter {
       this.store.setPlacement(job.id, placed.cpus, pid, node, placement)
       const circuit = compileCircuit(job.source, this.config)
       r.run.feed(
-        toRunnerInput(circuit, { shots: job.shots, seed: BigInt(job.seed), probabilities: job.probabilities === 1, threads: 0 }),
+        toRunnerInput(circuit, { shots: job.shots, seed: BigInt(job.seed), probabilities: job.probabilities === 1, threads: 0, precision: job.precision }),
       )
       jlog.info({ pid, cpus: placed.cpus, mems: placed.mems_allowed_list, node, enforced_by: placed.enforced_by, attempt: job.attempts }, 'job running')
       this.emit('job', this.store.get(job.id))

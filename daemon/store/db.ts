@@ -201,6 +201,15 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE jobs ADD COLUMN placement TEXT;
     `,
   },
+  {
+    // A number far from the others', so that it never meets a migration
+    // written on another branch.
+    version: 20,
+    name: 'simulator precision per job',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN precision TEXT NOT NULL DEFAULT 'double' CHECK (precision IN ('single','double'));
+    `,
+  },
 ]
 
 export function openDb(file: string): Db {

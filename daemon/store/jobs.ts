@@ -44,6 +44,8 @@ export interface JobRow {
   runner_pid: number | null
   /** CPUs the submitter asked for; 0: the scheduler's default for the size. */
   requested_cpus: number
+  /** The simulator's amplitude type: complex 'double' or 'single'. */
+  precision: 'single' | 'double'
   /** NUMA node of the last placement; -1 when it spanned nodes; null until placed. */
   numa_node: number | null
   /** JSON of the last placement as the kernel reported it (Placement in backends/local.ts); null until placed. */
@@ -104,10 +106,10 @@ export class JobStore {
     this.insertStmt = db.prepare(`
       INSERT INTO jobs (id, tenant_id, submitted_by, client_request_id, name, backend, state, format, source,
         source_sha256, num_qubits, num_clbits, gate_count, shots, seed, probabilities, priority, memory_bytes,
-        requested_cpus, created_at, classification, justification, charged_period)
+        requested_cpus, precision, created_at, classification, justification, charged_period)
       VALUES (@id, @tenant_id, @submitted_by, @client_request_id, @name, @backend, 'QUEUED', @format, @source,
         @source_sha256, @num_qubits, @num_clbits, @gate_count, @shots, @seed, @probabilities, @priority,
-        @memory_bytes, @requested_cpus, @created_at, @classification, @justification, @charged_period)`)
+        @memory_bytes, @requested_cpus, @precision, @created_at, @classification, @justification, @charged_period)`)
     this.eventStmt = db.prepare('INSERT INTO job_events (job_id, state, time, message) VALUES (?, ?, ?, ?)')
   }
 

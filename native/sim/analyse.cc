@@ -66,7 +66,12 @@ class TopHeap {
 template <class P>
 Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
   const uint64_t n = uint64_t{1} << m;
-  const uint64_t len = std::min(n, kChunk);
+  // Chunks of kChunk outcomes, or longer ones when the per-chunk marginal
+  // sums (chunks * m doubles) would pass 16 MiB: the memory beside the state
+  // stays bounded at 30 qubits and more. The chunking depends on m only, so
+  // sums keep one order whatever the thread count.
+  uint64_t len = std::min(n, kChunk);
+  while ((n / len) * static_cast<uint64_t>(m) * sizeof(double) > (uint64_t{16} << 20)) len *= 2;
   const uint64_t chunks = n / len;
   int low_bits = 0;
   while ((uint64_t{1} << low_bits) < len) ++low_bits;
@@ -134,7 +139,8 @@ Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
 // P(j) for every outcome index: the sum of |a|^2 over the basis states that
 // agree with j on the measured qubits, gathered (not scattered) so that the
 // workers never write the same slot and the sums keep a fixed order.
-std::vector<double> Marginal(Pool& pool, const State& s, const Terminal& t) {
+template <class T>
+std::vector<double> MarginalT(Pool& pool, const State& s, const Terminal& t) {
   const int m = t.m();
   const int bytes = (m + 7) / 8;
   std::vector<uint64_t> deposit(static_cast<size_t>(bytes) * 256, 0);
@@ -150,7 +156,7 @@ std::vector<double> Marginal(Pool& pool, const State& s, const Terminal& t) {
   uint64_t measured = 0;
   for (int q : t.order) measured |= uint64_t{1} << q;
   const uint64_t rest = (s.dim() - 1) & ~measured;
-  const double* a = s.data();
+  const T* a = s.data<T>();
   std::vector<double> out(uint64_t{1} << m);
   pool.Run(
       out.size(),
@@ -162,7 +168,8 @@ std::vector<double> Marginal(Pool& pool, const State& s, const Terminal& t) {
           uint64_t sub = 0;
           do {
             uint64_t i = base | sub;
-            sum += a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+            double re = a[2 * i], im = a[2 * i + 1];
+            sum += re * re + im * im;
             sub = (sub - rest) & rest;  // next subset of the unmeasured qubits
           } while (sub != 0);
           out[j] = sum;
@@ -170,6 +177,10 @@ std::vector<double> Marginal(Pool& pool, const State& s, const Terminal& t) {
       },
       64);
   return out;
+}
+
+std::vector<double> Marginal(Pool& pool, const State& s, const Terminal& t) {
+  return s.single() ? MarginalT<float>(pool, s, t) : MarginalT<double>(pool, s, t);
 }
 
 bool Direct(const Terminal& t, int n) {
@@ -228,10 +239,17 @@ double Round12(double p) {
 }
 
 Distribution StateDistribution(Pool& pool, const State& s, const Terminal& t, int clbits) {
-  const double* a = s.data();
   if (Direct(t, s.qubits())) {
-    return Analyse(
-        pool, t.m(), [a](uint64_t j) { return a[2 * j] * a[2 * j] + a[2 * j + 1] * a[2 * j + 1]; }, t, clbits);
+    auto direct = [&](auto* a) {
+      return Analyse(
+          pool, t.m(),
+          [a](uint64_t j) {
+            double re = a[2 * j], im = a[2 * j + 1];
+            return re * re + im * im;
+          },
+          t, clbits);
+    };
+    return s.single() ? direct(s.data<float>()) : direct(s.data<double>());
   }
   std::vector<double> marg = Marginal(pool, s, t);
   const double* mp = marg.data();

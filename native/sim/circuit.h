@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "state.h"
+
 namespace z3bra {
 
 enum class OpKind { kU, kSwap, kU2, kMeasure, kReset };
@@ -48,6 +50,8 @@ struct Circuit {
   // Largest fused block in qubits: -1 chooses (kDefaultFusionQubits), 0 or
   // 1 runs every gate as it is.
   int fusion = -1;
+  // Amplitudes in complex double (the default) or complex float.
+  Precision precision = Precision::kDouble;
   std::vector<Op> ops;
 };
 

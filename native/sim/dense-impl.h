@@ -44,20 +44,174 @@ void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
     base = NextBase(base, mask);
   }
 }
-#else
+
+// Two adjacent groups at once (base and base + 1; needs the lowest gate
+// qubit >= 1, base even and count even): one __m256d holds the same row of
+// both groups, so every load and store is a full 32-byte vector and a run
+// of amplitudes is walked as contiguous vectors, not scalar broadcasts.
+constexpr uint64_t kPrefetchGroups = 128;
 template <int K>
-void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  constexpr int D = 1 << K;
+  // mre[r][c] = re(m_rc) in every lane; mim[r][c] = (-im, im, -im, im), so
+  // that y += mre * x + mim * swap(x) is a complex MAC on both groups.
+  alignas(32) double mre[D][D][4], mim[D][D][4];
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < 4; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+  // Software prefetch along the groups' own sequence, kPrefetchGroups ahead:
+  // runs of 2^q0 amplitudes with gaps between defeat the hardware stride
+  // prefetchers when a run is a few hundred bytes to a few KiB.
+  uint64_t pb = base;
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
+  for (uint64_t i = 0; i < count; i += 2) {
+    if ((i & 3) == 0) {
+      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+    }
+    pb = NextBase(pb | 1, mask);
+    __m256d x[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      x[c] = _mm256_loadu_pd(a + 2 * (base + off[c]));
+      xs[c] = _mm256_permute_pd(x[c], 5);
+    }
+    for (int r = 0; r < D; ++r) {
+      __m256d acc = _mm256_setzero_pd();
+      for (int c = 0; c < D; ++c) {
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mre[r][c]), x[c], acc);
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mim[r][c]), xs[c], acc);
+      }
+      _mm256_storeu_pd(a + 2 * (base + off[r]), acc);
+    }
+    base = NextBase(base | 1, mask);
+  }
+}
+
+// Complex float, four adjacent groups at once (base, base + 1, + 2, + 3;
+// needs the lowest gate qubit >= 2, base and count multiples of 4): one
+// __m256 holds the same row of all four.
+template <int K>
+void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  constexpr int D = 1 << K;
+  alignas(32) float mre[D][D][8], mim[D][D][8];
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      float re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < 8; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+  uint64_t pb = base;
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
+  for (uint64_t i = 0; i < count; i += 4) {
+    if ((i & 7) == 0) {
+      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+    }
+    pb = NextBase(pb | 3, mask);
+    __m256 x[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      x[c] = _mm256_loadu_ps(a + 2 * (base + off[c]));
+      xs[c] = _mm256_permute_ps(x[c], 0xB1);
+    }
+    for (int r = 0; r < D; ++r) {
+      __m256 acc = _mm256_setzero_ps();
+      for (int c = 0; c < D; ++c) {
+        acc = _mm256_fmadd_ps(_mm256_load_ps(mre[r][c]), x[c], acc);
+        acc = _mm256_fmadd_ps(_mm256_load_ps(mim[r][c]), xs[c], acc);
+      }
+      _mm256_storeu_ps(a + 2 * (base + off[r]), acc);
+    }
+    base = NextBase(base | 3, mask);
+  }
+}
+
+// Complex float: one __m256 holds four rows (re, im); K = 1 uses __m128
+// for its two rows.
+template <int K>
+void GroupsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  constexpr int D = 1 << K;
+  if constexpr (K == 1) {
+    alignas(16) float col[2][4], rot[2][4];
+    for (int c = 0; c < 2; ++c) {
+      for (int r = 0; r < 2; ++r) {
+        float re = m[2 * (2 * r + c)], im = m[2 * (2 * r + c) + 1];
+        col[c][2 * r] = re;
+        col[c][2 * r + 1] = im;
+        rot[c][2 * r] = -im;
+        rot[c][2 * r + 1] = re;
+      }
+    }
+    const __m128 c0 = _mm_load_ps(col[0]), c1 = _mm_load_ps(col[1]), r0 = _mm_load_ps(rot[0]), r1 = _mm_load_ps(rot[1]);
+    const uint64_t o1 = off[1];
+    for (uint64_t i = 0; i < count; ++i) {
+      float* x0 = a + 2 * base;
+      float* x1 = a + 2 * (base + o1);
+      __m128 acc = _mm_mul_ps(c0, _mm_broadcast_ss(x0));
+      acc = _mm_fmadd_ps(r0, _mm_broadcast_ss(x0 + 1), acc);
+      acc = _mm_fmadd_ps(c1, _mm_broadcast_ss(x1), acc);
+      acc = _mm_fmadd_ps(r1, _mm_broadcast_ss(x1 + 1), acc);
+      _mm_storel_pi(reinterpret_cast<__m64*>(x0), acc);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(x1), acc);
+      base = NextBase(base, mask);
+    }
+  } else {
+    constexpr int P = D / 4;
+    alignas(32) float col[D][P][8], rot[D][P][8];
+    for (int c = 0; c < D; ++c) {
+      for (int p = 0; p < P; ++p) {
+        for (int h = 0; h < 4; ++h) {
+          int r = 4 * p + h;
+          float re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+          col[c][p][2 * h] = re;
+          col[c][p][2 * h + 1] = im;
+          rot[c][p][2 * h] = -im;
+          rot[c][p][2 * h + 1] = re;
+        }
+      }
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+      __m256 acc[P];
+      for (int p = 0; p < P; ++p) acc[p] = _mm256_setzero_ps();
+      for (int c = 0; c < D; ++c) {
+        const float* x = a + 2 * (base + off[c]);
+        __m256 xr = _mm256_broadcast_ss(x), xi = _mm256_broadcast_ss(x + 1);
+        for (int p = 0; p < P; ++p) {
+          acc[p] = _mm256_fmadd_ps(_mm256_load_ps(col[c][p]), xr, acc[p]);
+          acc[p] = _mm256_fmadd_ps(_mm256_load_ps(rot[c][p]), xi, acc[p]);
+        }
+      }
+      for (int p = 0; p < P; ++p) {
+        __m128 lo = _mm256_castps256_ps128(acc[p]), hi = _mm256_extractf128_ps(acc[p], 1);
+        _mm_storel_pi(reinterpret_cast<__m64*>(a + 2 * (base + off[4 * p])), lo);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(a + 2 * (base + off[4 * p + 1])), lo);
+        _mm_storel_pi(reinterpret_cast<__m64*>(a + 2 * (base + off[4 * p + 2])), hi);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(a + 2 * (base + off[4 * p + 3])), hi);
+      }
+      base = NextBase(base, mask);
+    }
+  }
+}
+#else
+template <int K, class T>
+void GroupsT(T* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const T* m) {
   constexpr int D = 1 << K;
   for (uint64_t i = 0; i < count; ++i) {
-    double xr[D], xi[D];
+    T xr[D], xi[D];
     for (int c = 0; c < D; ++c) {
       xr[c] = a[2 * (base + off[c])];
       xi[c] = a[2 * (base + off[c]) + 1];
     }
     for (int r = 0; r < D; ++r) {
-      double yr = 0, yi = 0;
+      T yr = 0, yi = 0;
       for (int c = 0; c < D; ++c) {
-        double mr = m[2 * (D * r + c)], mi = m[2 * (D * r + c) + 1];
+        T mr = m[2 * (D * r + c)], mi = m[2 * (D * r + c) + 1];
         yr += mr * xr[c];
         yr += -mi * xi[c];
         yi += mi * xr[c];
@@ -69,9 +223,25 @@ void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
     base = NextBase(base, mask);
   }
 }
+template <int K>
+void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  GroupsT<K, double>(a, mask, off, base, count, m);
+}
+template <int K>
+void GroupsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  GroupsT<K, float>(a, mask, off, base, count, m);
+}
 #endif
 
 static const DenseKernels kTable = {
     kName,
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+    {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
+#if defined(Z3BRA_DENSE_AVX2)
+    {nullptr, Pairs<1>, Pairs<2>, Pairs<3>, Pairs<4>, Pairs<5>},
+    {nullptr, QuadsF<1>, QuadsF<2>, QuadsF<3>, QuadsF<4>, QuadsF<5>},
+#else
+    {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+    {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
+#endif
 };

@@ -9,15 +9,10 @@
 namespace z3bra {
 namespace {
 
-// Slabs of the tiled path: 2^kTileBits contiguous amplitudes (16 KiB), one
-// per combination of the gate's high qubits, copied into a per-thread
-// buffer (at most 2^kMaxDense slabs, 512 KiB: inside L2).
-constexpr int kTileBits = 10;
-// A gate with a qubit at or above this position strides 2^kTileMinHigh
-// amplitudes (16 MiB) or more between the halves it pairs. Streaming two or
-// more such far-apart ranges in lockstep measured 2.5x slower than one pass
-// on this host (DRAM row conflicts), so those gates copy slabs instead.
-constexpr int kTileMinHigh = 20;
+// Slabs of the tiled path: 2^kSlabBits contiguous amplitudes (16 KiB in
+// double), one per combination of the gate's high qubits, copied into a
+// per-thread buffer (at most 2^kMaxDense slabs, 512 KiB: inside L2).
+constexpr int kSlabBits = 10;
 
 uint64_t Insert(uint64_t i, const int* sorted, int k) {
   for (int j = 0; j < k; ++j) {
@@ -73,36 +68,46 @@ const DenseKernels& Choose() {
   return PortableKernels();
 }
 
-}  // namespace
+template <class T>
+struct Fn;
+template <>
+struct Fn<double> {
+  static GroupsFn Get(int k, int q0) { return q0 < 1 ? ActiveKernels().groups[k] : ActiveKernels().pairs[k]; }
+};
+template <>
+struct Fn<float> {
+  static GroupsFnF Get(int k, int q0) { return q0 < 2 ? ActiveKernels().groups_f[k] : ActiveKernels().quads_f[k]; }
+};
 
-const DenseKernels& ActiveKernels() {
-  static const DenseKernels& active = Choose();
-  return active;
-}
-
-void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m) {
+template <class T>
+void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m) {
   int q[kMaxDense];
-  double mm[2 << (2 * kMaxDense)];
-  SortBasis(qubits, k, m, q, mm);
-  GroupsFn groups = ActiveKernels().groups[k];
-  double* a = s.data();
-  const int n = s.qubits();
+  double md[2 << (2 * kMaxDense)];
+  SortBasis(qubits, k, m, q, md);
+  T mm[2 << (2 * kMaxDense)];
+  for (int j = 0; j < (2 << (2 * k)); ++j) mm[j] = T(md[j]);
+  auto groups = Fn<T>::Get(k, q[0]);
+  T* a = s.data<T>();
   uint64_t mask = 0;
   for (int j = 0; j < k; ++j) mask |= uint64_t{1} << q[j];
 
-  if (q[k - 1] < kTileMinHigh || n - kTileBits < k + 1) {
-    uint64_t off[1 << kMaxDense];
-    Offsets(q, k, off);
+  // A gate streams the state once, walking its 2^k ranges in lockstep,
+  // unless its highest qubit pairs amplitudes 256 MiB or more apart: there
+  // lockstep measured 4.5-4.8 floor passes (1q, one thread) and copying
+  // 16 KiB slabs of each range through a buffer 2.7-3.1 (1.7 on two
+  // threads), while below that distance lockstep is ~1 and slabs 2.5-3.
+  uint64_t off[1 << kMaxDense];
+  Offsets(q, k, off);
+  const int n = s.qubits();
+  if (!FarApart(q[k - 1], sizeof(T)) || n - kSlabBits < k + 1) {
     pool.Run(
-        s.dim() >> k,
-        [&](uint64_t b, uint64_t e, int) { groups(a, mask, off, Insert(b, q, k), e - b, mm); }, 64);
+        s.dim() >> k, [&](uint64_t b, uint64_t e, int) { groups(a, mask, off, Insert(b, q, k), e - b, mm); }, 64);
     return;
   }
-
-  // Tiled: the gate's qubits below kTileBits stay where they are inside a
-  // slab; each high qubit h_j becomes slab-buffer qubit kTileBits + j.
+  // Tiled: the gate's qubits below kSlabBits stay where they are inside a
+  // slab; each high qubit h_j becomes slab-buffer qubit kSlabBits + j.
   int lo = 0;
-  while (lo < k && q[lo] < kTileBits) ++lo;
+  while (lo < k && q[lo] < kSlabBits) ++lo;
   const int hi = k - lo;
   int hq[kMaxDense], bq[kMaxDense];
   uint64_t hmask = 0;
@@ -111,30 +116,45 @@ void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m)
     hmask |= uint64_t{1} << hq[j];
   }
   for (int j = 0; j < lo; ++j) bq[j] = q[j];
-  for (int j = 0; j < hi; ++j) bq[lo + j] = kTileBits + j;
+  for (int j = 0; j < hi; ++j) bq[lo + j] = kSlabBits + j;
   uint64_t slab_off[1 << kMaxDense], buf_off[1 << kMaxDense];
   Offsets(hq, hi, slab_off);
   Offsets(bq, k, buf_off);
   uint64_t bmask = 0;
   for (int j = 0; j < k; ++j) bmask |= uint64_t{1} << bq[j];
-  const uint64_t slab = uint64_t{1} << kTileBits;
+  const uint64_t slab = uint64_t{1} << kSlabBits;
   const int slabs = 1 << hi;
   const uint64_t buf_groups = (slab * slabs) >> k;
-  // Slab starts: indices with zero bits below kTileBits and at the high qubits.
-  const uint64_t nstarts = s.dim() >> (kTileBits + hi);
+  auto bgroups = Fn<T>::Get(k, bq[0]);
+  const uint64_t nstarts = s.dim() >> (kSlabBits + hi);
   const uint64_t smask = hmask | (slab - 1);
   pool.Run(nstarts, [&](uint64_t b, uint64_t e, int) {
-    static thread_local std::vector<double> buf;
-    if (buf.size() < 2 * slab * slabs) buf.resize(2 * slab * slabs);
-    double* t = buf.data();
-    uint64_t start = Insert(b << kTileBits, hq, hi);
+    static thread_local std::vector<T> buf;
+    if (buf.size() < 2 * slab * slabs + 64) buf.resize(2 * slab * slabs + 64);
+    T* t = buf.data();
+    uint64_t start = Insert(b << kSlabBits, hq, hi);
     for (uint64_t x = b; x < e; ++x) {
-      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 16 * slab);
-      groups(t, bmask, buf_off, 0, buf_groups, mm);
-      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 16 * slab);
+      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 2 * sizeof(T) * slab);
+      bgroups(t, bmask, buf_off, 0, buf_groups, mm);
+      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 2 * sizeof(T) * slab);
       start = ((start | smask) + 1) & ~smask;
     }
   });
+}
+
+}  // namespace
+
+const DenseKernels& ActiveKernels() {
+  static const DenseKernels& active = Choose();
+  return active;
+}
+
+void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m) {
+  if (s.single()) {
+    ApplyDenseT<float>(pool, s, qubits, k, m);
+  } else {
+    ApplyDenseT<double>(pool, s, qubits, k, m);
+  }
 }
 
 }  // namespace z3bra

@@ -18,12 +18,21 @@ constexpr int kMaxDense = 5;
 // The inner loop over groups of 2^k amplitudes: for every compressed index
 // i in [b, e), the group is base(i) + off[c], base(i) the index with zero
 // bits at `mask`, walked in ascending order from first_base = base(b).
+// The same for a complex-float state; m is the matrix rounded to float.
 using GroupsFn = void (*)(double* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
                           const double* m);
+using GroupsFnF = void (*)(float* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
+                           const float* m);
 
 struct DenseKernels {
   const char* name;  // "avx2+fma", or the baseline build-info.h names
   GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
+  GroupsFnF groups_f[kMaxDense + 1];
+  // The same as groups, for a gate whose lowest qubit is at least 1, with
+  // an even first base and count (two adjacent groups per step).
+  GroupsFn pairs[kMaxDense + 1];
+  // The same for complex float, lowest qubit >= 2, four groups per step.
+  GroupsFnF quads_f[kMaxDense + 1];
 };
 
 const DenseKernels& PortableKernels();
@@ -32,6 +41,10 @@ const DenseKernels* Avx2Kernels();
 // The variant in use: AVX2 when the CPU supports AVX2 and FMA and
 // Z3BRA_SIM_SIMD is not "portable"; decided once.
 const DenseKernels& ActiveKernels();
+
+// Whether a gate whose highest qubit is q pairs amplitudes 256 MiB or more
+// apart in a state of amplitude_bytes / 2 per real (see dense.cc, tiling).
+inline bool FarApart(int q, size_t real_bytes) { return (uint64_t{2} * real_bytes << q) >= (uint64_t{256} << 20); }
 
 // Applies the 2^k x 2^k matrix m (row-major, re/im pairs; basis bit j is
 // qubits[j]) on the given distinct qubits, in any order.

@@ -14,9 +14,14 @@
 
 namespace z3bra {
 
+enum class BlockKind { kDense, kDiagonal, kPermutation };
+
 struct Step {
   size_t op = 0;   // k == 0: run ops[op] as it is
-  int k = 0;       // > 0: a dense block on q[0..k-1]
+  int k = 0;       // > 0: a block on q[0..k-1]
+  // What the block's matrix is: diagonal blocks only multiply (and skip the
+  // amplitudes their phases leave alone), permutation blocks only move.
+  BlockKind kind = BlockKind::kDense;
   int q[kMaxDense] = {0};
   int gates = 0;   // the original gates this step stands for
   std::vector<double> m;  // 2^k x 2^k, row-major, re/im pairs; bit j is q[j]
@@ -37,6 +42,11 @@ std::vector<Step> PlanFusion(const std::vector<Op>& ops, const std::vector<size_
 // The default block size, from the bench on the hosts we measured: past 3
 // qubits a complex128 block is compute-bound on AVX2.
 constexpr int kDefaultFusionQubits = 3;
+
+// The kind of a 2^k x 2^k matrix (row-major, re/im pairs): diagonal when
+// every off-diagonal entry is exactly 0, a permutation when every row and
+// column holds one exact 1 and zeros.
+BlockKind ClassifyMatrix(const double* m, int k);
 
 }  // namespace z3bra
 

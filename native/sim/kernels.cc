@@ -73,11 +73,12 @@ std::vector<int> With(std::vector<int> v, int a) {
 // S is the distance in doubles between consecutive amplitudes of a run: 2
 // for contiguous runs, 4 when the target is qubit 0 and the two halves of a
 // pair sit side by side.
-template <int S>
-void Dense(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
-  const double ar = m[0], ai = m[1], br = m[2], bi = m[3], cr = m[4], ci = m[5], dr = m[6], di = m[7];
+template <int S, class T>
+void Dense(T* __restrict p0, T* __restrict p1, uint64_t len, const double* m) {
+  const T ar = T(m[0]), ai = T(m[1]), br = T(m[2]), bi = T(m[3]), cr = T(m[4]), ci = T(m[5]), dr = T(m[6]),
+          di = T(m[7]);
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
+    T xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
     p0[S * l] = ar * xr - ai * xi + br * yr - bi * yi;
     p0[S * l + 1] = ar * xi + ai * xr + br * yi + bi * yr;
     p1[S * l] = cr * xr - ci * xi + dr * yr - di * yi;
@@ -85,20 +86,21 @@ void Dense(double* __restrict p0, double* __restrict p1, uint64_t len, const dou
   }
 }
 
-template <int S>
-void Phase(double* __restrict p, uint64_t len, double r, double i) {
+template <int S, class T>
+void Phase(T* __restrict p, uint64_t len, double rd, double id) {
+  const T r = T(rd), i = T(id);
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p[S * l], xi = p[S * l + 1];
+    T xr = p[S * l], xi = p[S * l + 1];
     p[S * l] = r * xr - i * xi;
     p[S * l + 1] = r * xi + i * xr;
   }
 }
 
-template <int S>
-void AntiDiagonal(double* __restrict p0, double* __restrict p1, uint64_t len, const double* m) {
-  const double br = m[2], bi = m[3], cr = m[4], ci = m[5];
+template <int S, class T>
+void AntiDiagonal(T* __restrict p0, T* __restrict p1, uint64_t len, const double* m) {
+  const T br = T(m[2]), bi = T(m[3]), cr = T(m[4]), ci = T(m[5]);
   for (uint64_t l = 0; l < len; ++l) {
-    double xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
+    T xr = p0[S * l], xi = p0[S * l + 1], yr = p1[S * l], yi = p1[S * l + 1];
     p0[S * l] = br * yr - bi * yi;
     p0[S * l + 1] = br * yi + bi * yr;
     p1[S * l] = cr * xr - ci * xi;
@@ -106,8 +108,8 @@ void AntiDiagonal(double* __restrict p0, double* __restrict p1, uint64_t len, co
   }
 }
 
-template <int S>
-void SwapRuns(double* __restrict p0, double* __restrict p1, uint64_t len) {
+template <int S, class T>
+void SwapRuns(T* __restrict p0, T* __restrict p1, uint64_t len) {
   for (uint64_t l = 0; l < len; ++l) {
     std::swap(p0[S * l], p1[S * l]);
     std::swap(p0[S * l + 1], p1[S * l + 1]);
@@ -117,31 +119,49 @@ void SwapRuns(double* __restrict p0, double* __restrict p1, uint64_t len) {
 bool IsOne(double re, double im) { return re == 1.0 && im == 0.0; }
 bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
 
-}  // namespace
+// Calls f.template operator()<T> with T the state's element type.
+#define Z3BRA_BY_PRECISION(s, call) \
+  do {                               \
+    if ((s).single()) {              \
+      using T = float;               \
+      call;                          \
+    } else {                         \
+      using T = double;              \
+      call;                          \
+    }                                \
+  } while (0)
 
-void InitZero(Pool& pool, State& s) {
-  double* a = s.data();
-  pool.Run(
-      s.dim(), [a](uint64_t b, uint64_t e, int) { std::memset(a + 2 * b, 0, (e - b) * 16); }, kGrain);
-  a[0] = 1.0;
+template <class T>
+void InitZeroT(Pool& pool, State& s) {
+  T* a = s.data<T>();
+  if (s.fresh()) {
+    // A fresh anonymous mapping reads as zeros and the kernel zeroes each
+    // page on its first fault: one write per 4 KiB places the page on the
+    // worker that will stream it, without a second pass of zeros.
+    constexpr uint64_t kPage = 4096 / (2 * sizeof(T));
+    pool.Run(
+        s.dim(),
+        [a](uint64_t b, uint64_t e, int) {
+          for (uint64_t i = b; i < e; i += kPage) a[2 * i] = 0;
+        },
+        kPage);
+  } else {
+    pool.Run(
+        s.dim(), [a](uint64_t b, uint64_t e, int) { std::memset(a + 2 * b, 0, (e - b) * 2 * sizeof(T)); }, kGrain);
+  }
+  s.set_written();
+  a[0] = 1;
 }
 
-void CopyState(Pool& pool, const State& from, State& to) {
-  const double* src = from.data();
-  double* dst = to.data();
-  pool.Run(
-      from.dim(), [src, dst](uint64_t b, uint64_t e, int) { std::memcpy(dst + 2 * b, src + 2 * b, (e - b) * 16); },
-      kGrain);
-}
-
-void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
+template <class T>
+void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
   const bool diagonal = IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
   const bool anti = IsZero(m[0], m[1]) && IsZero(m[6], m[7]);
   if (diagonal && IsOne(m[0], m[1]) && IsOne(m[6], m[7])) return;
 
   Spread sp(With(controls, target));
   const uint64_t cm = Mask(controls), tb = uint64_t{1} << target;
-  double* a = s.data();
+  T* a = s.data<T>();
   // Runs of one amplitude (target 0, no controls) would cost an index
   // computation and a call per pair: walk the interleaved pairs instead.
   const bool pairs = target == 0 && controls.empty();
@@ -157,7 +177,7 @@ void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, 
         sp.Count(s.dim()),
         [&](uint64_t b, uint64_t e, int) {
           sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
-            double* p0 = a + 2 * (base | cm);
+            T* p0 = a + 2 * (base | cm);
             body(std::integral_constant<int, 2>(), p0, p0 + 2 * tb, len);
           });
         },
@@ -167,25 +187,26 @@ void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, 
   if (diagonal && IsOne(m[0], m[1])) {
     // Phase-type gates (Z, S, T, P, controlled phases): only the 1 half moves.
     const double r = m[6], i = m[7];
-    run([&](auto st, double*, double* p1, uint64_t len) { Phase<st()>(p1, len, r, i); });
+    run([&](auto st, T*, T* p1, uint64_t len) { Phase<st()>(p1, len, r, i); });
   } else if (diagonal) {
-    run([&](auto st, double* p0, double* p1, uint64_t len) {
+    run([&](auto st, T* p0, T* p1, uint64_t len) {
       Phase<st()>(p0, len, m[0], m[1]);
       Phase<st()>(p1, len, m[6], m[7]);
     });
   } else if (anti && IsOne(m[2], m[3]) && IsOne(m[4], m[5])) {
-    run([&](auto st, double* p0, double* p1, uint64_t len) { SwapRuns<st()>(p0, p1, len); });
+    run([&](auto st, T* p0, T* p1, uint64_t len) { SwapRuns<st()>(p0, p1, len); });
   } else if (anti) {
-    run([&](auto st, double* p0, double* p1, uint64_t len) { AntiDiagonal<st()>(p0, p1, len, m); });
+    run([&](auto st, T* p0, T* p1, uint64_t len) { AntiDiagonal<st()>(p0, p1, len, m); });
   } else {
-    run([&](auto st, double* p0, double* p1, uint64_t len) { Dense<st()>(p0, p1, len, m); });
+    run([&](auto st, T* p0, T* p1, uint64_t len) { Dense<st()>(p0, p1, len, m); });
   }
 }
 
-void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& controls) {
+template <class T>
+void ApplySwapT(Pool& pool, State& s, int qa, int qb, const std::vector<int>& controls) {
   Spread sp(With(With(controls, qa), qb));
   const uint64_t cm = Mask(controls), ba = uint64_t{1} << qa, bb = uint64_t{1} << qb;
-  double* a = s.data();
+  T* a = s.data<T>();
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
@@ -198,18 +219,18 @@ void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& con
 }
 
 // The four amplitudes of each group sit at p[k] + S * l.
-template <int S>
-void Dense4(double* const* p, uint64_t len, const double* mm) {
+template <int S, class T>
+void Dense4(T* const* p, uint64_t len, const double* mm) {
   for (uint64_t l = 0; l < len; ++l) {
-    double xr[4], xi[4];
+    T xr[4], xi[4];
     for (int k = 0; k < 4; ++k) {
       xr[k] = p[k][S * l];
       xi[k] = p[k][S * l + 1];
     }
     for (int r = 0; r < 4; ++r) {
-      double yr = 0, yi = 0;
+      T yr = 0, yi = 0;
       for (int c = 0; c < 4; ++c) {
-        double mr = mm[8 * r + 2 * c], mi = mm[8 * r + 2 * c + 1];
+        T mr = T(mm[8 * r + 2 * c]), mi = T(mm[8 * r + 2 * c + 1]);
         yr += mr * xr[c] - mi * xi[c];
         yi += mr * xi[c] + mi * xr[c];
       }
@@ -219,11 +240,12 @@ void Dense4(double* const* p, uint64_t len, const double* mm) {
   }
 }
 
-void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
+template <class T>
+void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
   Spread sp({q0, q1});
   const uint64_t b0 = uint64_t{1} << q0, b1 = uint64_t{1} << q1;
   const uint64_t off[4] = {0, b0, b1, b0 | b1};
-  double* a = s.data();
+  T* a = s.data<T>();
   double mm[32];
   std::memcpy(mm, m, sizeof mm);
   if ((b0 | b1) == 3) {
@@ -231,7 +253,7 @@ void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
     pool.Run(
         s.dim() / 4,
         [&](uint64_t b, uint64_t e, int) {
-          double* p[4];
+          T* p[4];
           for (int k = 0; k < 4; ++k) p[k] = a + 2 * (4 * b + off[k]);
           Dense4<8>(p, e - b, mm);
         },
@@ -242,7 +264,7 @@ void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
-          double* p[4];
+          T* p[4];
           for (int k = 0; k < 4; ++k) p[k] = a + 2 * (base + off[k]);
           Dense4<2>(p, len, mm);
         });
@@ -250,17 +272,107 @@ void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
       kGrain);
 }
 
-void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p1) {
+template <class T>
+void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  const int d = 1 << k;
+  // Qubits (as bits of the local index) whose 0 half is all ones.
+  uint64_t ctrl = 0;
+  for (int j = 0; j < k; ++j) {
+    bool ones = true;
+    for (int x = 0; x < d; ++x) {
+      if (!((x >> j) & 1) && !IsOne(diag[2 * x], diag[2 * x + 1])) ones = false;
+    }
+    if (ones) ctrl |= uint64_t{1} << j;
+  }
+  std::vector<int> cpos;
+  uint64_t cm = 0;
+  int low = 63;  // the lowest qubit that is not a control: runs of 2^low share a phase
+  for (int j = 0; j < k; ++j) {
+    if ((ctrl >> j) & 1) {
+      cpos.push_back(q[j]);
+      cm |= uint64_t{1} << q[j];
+    } else {
+      low = std::min(low, q[j]);
+    }
+  }
+  T* a = s.data<T>();
+  auto span = [&](uint64_t base, uint64_t len) {
+    // base has zero bits below the lowest control, so chunks of 2^low are aligned.
+    const uint64_t chunk = std::min<uint64_t>(len, uint64_t{1} << std::min(low, 62));
+    for (uint64_t p = base; p < base + len; p += chunk) {
+      uint64_t idx = 0;
+      for (int j = 0; j < k; ++j) idx |= ((p >> q[j]) & 1) << j;
+      const double re = diag[2 * idx], im = diag[2 * idx + 1];
+      if (re == 1.0 && im == 0.0) continue;
+      Phase<2>(a + 2 * p, chunk, re, im);
+    }
+  };
+  if (cpos.empty()) {
+    pool.Run(
+        s.dim(), [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
+    return;
+  }
+  Spread sp(cpos);
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
+      kGrain);
+}
+
+template <class T>
+void PermutationBlockT(Pool& pool, State& s, const int* q, int k, const int* from) {
+  const int d = 1 << k;
+  uint64_t off[32];
+  for (int c = 0; c < d; ++c) {
+    uint64_t o = 0;
+    for (int j = 0; j < k; ++j) {
+      if ((c >> j) & 1) o |= uint64_t{1} << q[j];
+    }
+    off[c] = o;
+  }
+  int moved[32], nm = 0;
+  for (int r = 0; r < d; ++r) {
+    if (from[r] != r) moved[nm++] = r;
+  }
+  if (nm == 0) return;
+  Spread sp(std::vector<int>(q, q + k));
+  T* a = s.data<T>();
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) {
+        sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          for (uint64_t l = 0; l < len; ++l) {
+            T* g = a + 2 * (base + l);
+            T tmp[64];
+            for (int x = 0; x < nm; ++x) {
+              const T* src = g + 2 * off[from[moved[x]]];
+              tmp[2 * x] = src[0];
+              tmp[2 * x + 1] = src[1];
+            }
+            for (int x = 0; x < nm; ++x) {
+              T* dst = g + 2 * off[moved[x]];
+              dst[0] = tmp[2 * x];
+              dst[1] = tmp[2 * x + 1];
+            }
+          }
+        });
+      },
+      kGrain);
+}
+
+template <class T>
+void QubitProbabilitiesT(Pool& pool, const State& s, int q, double* p0, double* p1) {
   const uint64_t chunks = (s.dim() + kChunk - 1) / kChunk;
   std::vector<double> sum0(chunks), sum1(chunks);
-  const double* a = s.data();
+  const T* a = s.data<T>();
   const uint64_t dim = s.dim();
   pool.Run(chunks, [&](uint64_t cb, uint64_t ce, int) {
     for (uint64_t c = cb; c < ce; ++c) {
       double s0 = 0, s1 = 0;
       uint64_t end = std::min(dim, (c + 1) * kChunk);
       for (uint64_t i = c * kChunk; i < end; ++i) {
-        double p = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+        double re = a[2 * i], im = a[2 * i + 1];
+        double p = re * re + im * im;
         if ((i >> q) & 1) {
           s1 += p;
         } else {
@@ -280,22 +392,23 @@ void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p
   *p1 = t1;
 }
 
-void Collapse(Pool& pool, State& s, int q, int outcome, double prob, bool reset) {
-  const double scale = 1.0 / std::sqrt(prob);
+template <class T>
+void CollapseT(Pool& pool, State& s, int q, int outcome, double prob, bool reset) {
+  const T scale = T(1.0 / std::sqrt(prob));
   const uint64_t tb = uint64_t{1} << q;
-  double* a = s.data();
+  T* a = s.data<T>();
   Spread sp({q});
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
-          double* p0 = a + 2 * base;
-          double* p1 = p0 + 2 * tb;
-          double* keep = outcome ? p1 : p0;
-          double* drop = outcome ? p0 : p1;
+          T* p0 = a + 2 * base;
+          T* p1 = p0 + 2 * tb;
+          T* keep = outcome ? p1 : p0;
+          T* drop = outcome ? p0 : p1;
           for (uint64_t l = 0; l < 2 * len; ++l) {
             keep[l] *= scale;
-            drop[l] = 0.0;
+            drop[l] = 0;
           }
           if (reset && outcome) SwapRuns<2>(p0, p1, len);
         });
@@ -303,26 +416,80 @@ void Collapse(Pool& pool, State& s, int q, int outcome, double prob, bool reset)
       kGrain);
 }
 
-std::vector<double> ChunkNorms(Pool& pool, const State& s) {
+template <class T>
+std::vector<double> ChunkNormsT(Pool& pool, const State& s) {
   const uint64_t chunks = (s.dim() + kChunk - 1) / kChunk;
   std::vector<double> out(chunks);
-  const double* a = s.data();
+  const T* a = s.data<T>();
   const uint64_t dim = s.dim();
   pool.Run(chunks, [&](uint64_t cb, uint64_t ce, int) {
     for (uint64_t c = cb; c < ce; ++c) {
       double t = 0;
       uint64_t end = std::min(dim, (c + 1) * kChunk);
-      for (uint64_t i = c * kChunk; i < end; ++i) t += a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
+      for (uint64_t i = c * kChunk; i < end; ++i) {
+        double re = a[2 * i], im = a[2 * i + 1];
+        t += re * re + im * im;
+      }
       out[c] = t;
     }
   });
   return out;
 }
 
-void Scale(Pool& pool, State& s, double re, double im) {
-  double* a = s.data();
+}  // namespace
+
+void InitZero(Pool& pool, State& s) { Z3BRA_BY_PRECISION(s, InitZeroT<T>(pool, s)); }
+
+void CopyState(Pool& pool, const State& from, State& to) {
+  const char* src = from.data<char>();
+  char* dst = to.data<char>();
+  const uint64_t unit = from.bytes() >> from.qubits();
   pool.Run(
-      s.dim(), [&](uint64_t b, uint64_t e, int) { Phase<2>(a + 2 * b, e - b, re, im); }, kGrain);
+      from.dim(),
+      [src, dst, unit](uint64_t b, uint64_t e, int) { std::memcpy(dst + unit * b, src + unit * b, (e - b) * unit); },
+      kGrain);
+}
+
+void ApplyU(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
+  Z3BRA_BY_PRECISION(s, ApplyUT<T>(pool, s, target, controls, m));
+}
+
+void ApplySwap(Pool& pool, State& s, int qa, int qb, const std::vector<int>& controls) {
+  Z3BRA_BY_PRECISION(s, ApplySwapT<T>(pool, s, qa, qb, controls));
+}
+
+void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m) {
+  Z3BRA_BY_PRECISION(s, ApplyU2T<T>(pool, s, q0, q1, m));
+}
+
+void ApplyDiagonalBlock(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  Z3BRA_BY_PRECISION(s, DiagonalBlockT<T>(pool, s, q, k, diag));
+}
+
+void ApplyPermutationBlock(Pool& pool, State& s, const int* q, int k, const int* from) {
+  Z3BRA_BY_PRECISION(s, PermutationBlockT<T>(pool, s, q, k, from));
+}
+
+void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p1) {
+  Z3BRA_BY_PRECISION(s, QubitProbabilitiesT<T>(pool, s, q, p0, p1));
+}
+
+void Collapse(Pool& pool, State& s, int q, int outcome, double prob, bool reset) {
+  Z3BRA_BY_PRECISION(s, CollapseT<T>(pool, s, q, outcome, prob, reset));
+}
+
+std::vector<double> ChunkNorms(Pool& pool, const State& s) {
+  std::vector<double> out;
+  Z3BRA_BY_PRECISION(s, out = ChunkNormsT<T>(pool, s));
+  return out;
+}
+
+void Scale(Pool& pool, State& s, double re, double im) {
+  Z3BRA_BY_PRECISION(s, {
+    T* a = s.data<T>();
+    pool.Run(
+        s.dim(), [&](uint64_t b, uint64_t e, int) { Phase<2>(a + 2 * b, e - b, re, im); }, kGrain);
+  });
 }
 
 }  // namespace z3bra

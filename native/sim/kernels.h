@@ -27,6 +27,16 @@ void ApplySwap(Pool& pool, State& s, int a, int b, const std::vector<int>& contr
 // m: 4x4 row-major, re/im pairs; basis bit 0 is q0, bit 1 is q1.
 void ApplyU2(Pool& pool, State& s, int q0, int q1, const double* m);
 
+// A diagonal block on the sorted qubits q[0..k-1]: amplitude i times
+// diag[local index of i] (re/im pairs, bit j of the index = qubit q[j]).
+// Only the subspace where the block is not 1 is visited: each qubit whose
+// 0 half the whole diagonal leaves at 1 is walked at 1 only.
+void ApplyDiagonalBlock(Pool& pool, State& s, const int* q, int k, const double* diag);
+// A permutation block on the sorted qubits q[0..k-1]: amplitude with local
+// index r takes the one with local index from[r]. Amplitudes are moved,
+// never multiplied; fixed points are not touched.
+void ApplyPermutationBlock(Pool& pool, State& s, const int* q, int k, const int* from);
+
 // Probabilities of qubit q reading 0 and 1 (not renormalised).
 void QubitProbabilities(Pool& pool, const State& s, int q, double* p0, double* p1);
 // Keeps the half where qubit q == outcome, scaled by 1/sqrt(prob); with

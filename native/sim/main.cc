@@ -101,10 +101,12 @@ std::string Document(const Circuit& c, const RunResult& r, const Pool& pool, con
          ",\"ops\":" + std::to_string(c.ops.size()) +
          ",\"apply_seconds\":";
   JsonNumber(&out, r.apply_seconds);
+  out += ",\"init_seconds\":";
+  JsonNumber(&out, r.init_seconds);
   out += ",\"wall_seconds\":";
   JsonNumber(&out, wall);
   out += ",\"peak_rss_bytes\":" + std::to_string(PeakRssBytes()) + ",\"threads\":" + std::to_string(pool.size()) +
-         ",\"precision\":\"double\"},\"cpus\":";
+         ",\"precision\":\"" + PrecisionName(c.precision) + "\"},\"cpus\":";
   JsonInts(&out, cpus);
   out += ",\"thread_cpus\":";
   JsonInts(&out, pool.cpus());

@@ -251,8 +251,8 @@ Circuit ParseCircuit(const std::string& text) {
     }
     if (f.size() == 2 && f[0] == "precision" && !seen_precision) {
       seen_precision = true;
-      if (f[1] == "single") in.Fail("precision single is not available in this build of z3bra-sim");
-      if (f[1] != "double") in.Fail("expected 'precision single' or 'precision double'");
+      if (f[1] != "single" && f[1] != "double") in.Fail("expected 'precision single' or 'precision double'");
+      c.precision = f[1] == "single" ? Precision::kSingle : Precision::kDouble;
       continue;
     }
     if (f.empty() || f[0] != "ops" || f.size() != 2) {

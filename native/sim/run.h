@@ -11,6 +11,7 @@
 #include "analyse.h"
 #include "circuit.h"
 #include "pool.h"
+#include "state.h"
 
 namespace z3bra {
 
@@ -21,12 +22,17 @@ struct RunResult {
   std::string method;  // "terminal" or "branches"
   uint64_t gates = 0;
   uint64_t fused_ops = 0;  // steps that ran: fused blocks plus gates run as they are
-  double apply_seconds = 0;
+  double apply_seconds = 0;  // planning, gates, sampling and the distribution
+  double init_seconds = 0;   // mapping the state and its first touch
 };
 
 // branch_memory_bytes bounds the states alive at once while enumerating
 // measurement branches.
 RunResult RunCircuit(const Circuit& c, Pool& pool, uint64_t branch_memory_bytes);
+
+// One gate, unfused, on the kernel the runner picks for it (the benchmark
+// times exactly this).
+void ApplyUnitary(Pool& pool, State& s, const Op& op);
 
 }  // namespace z3bra
 

@@ -31,11 +31,11 @@ uint64_t AvailableBytes() {
 
 }  // namespace
 
-State::State(int n) : n_(n), dim_(uint64_t{1} << n) {
+State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precision_(precision) {
   if (n > 59) {
     throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs 2^" + std::to_string(n + 4) + " bytes");
   }
-  size_t bytes = BytesFor(n);
+  size_t bytes = BytesFor(n, precision);
   uint64_t avail = AvailableBytes();
   if (avail != 0 && bytes > avail) {
     throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs " + std::to_string(bytes) +
@@ -56,7 +56,7 @@ State::State(int n) : n_(n), dim_(uint64_t{1} << n) {
   map_ = p;
   uintptr_t base = reinterpret_cast<uintptr_t>(p);
   uintptr_t aligned = (base + align - 1) & ~(static_cast<uintptr_t>(align) - 1);
-  a_ = reinterpret_cast<double*>(aligned);
+  a_ = reinterpret_cast<void*>(aligned);
   if (align == kHugePageBytes) madvise(a_, bytes, MADV_HUGEPAGE);
 }
 
