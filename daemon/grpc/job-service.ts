@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// JobService: adapts wire requests to the JobManager.
+// JobService: adapts wire requests to the JobManager. SubmitJob and
+// GetJobResult, whose requests carry IAM fields, live in iam/job-methods.ts.
 import type * as grpc from '@grpc/grpc-js'
 import { AgentError } from '../errors'
 import type { JobManager } from '../jobs/manager'
 import { JOB_STATES, TERMINAL_STATES, type JobRow, type JobState } from '../store/jobs'
-import { jobMessage, resultMessage, timestamp } from './convert'
+import { jobMessage, timestamp } from './convert'
 import { serverStream, unary, type HandlerContext } from './handlers'
 
 type Req = Record<string, any>
@@ -12,23 +13,6 @@ type Req = Record<string, any>
 export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedServiceImplementation {
   const msg = (j: JobRow) => jobMessage(j, j.state === 'QUEUED' ? jobs.waitReason(j.id) : undefined)
   return {
-    SubmitJob: unary<Req, unknown>(ctx, 'SubmitJob', (p, r) => {
-      const out = jobs.submit(p, {
-        source: r.source,
-        format: r.format,
-        shots: r.shots,
-        seed: r.seed ?? undefined,
-        probabilities: r.probabilities,
-        backend: r.backend,
-        clientRequestId: r.client_request_id,
-        name: r.name,
-        priority: r.priority,
-        cpus: r.cpus,
-        precision: r.precision,
-      })
-      return { job: msg(out.job), existing: out.existing }
-    }),
-
     GetJob: unary<Req, unknown>(ctx, 'GetJob', (p, r) => msg(jobs.get(p, r.job_id))),
 
     ListJobs: unary<Req, unknown>(ctx, 'ListJobs', (p, r) => {
@@ -44,7 +28,6 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
 
     CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) => msg(jobs.cancel(p, r.job_id, r.reason))),
 
-    GetJobResult: unary<Req, unknown>(ctx, 'GetJobResult', (p, r) => resultMessage(r.job_id, jobs.result(p, r.job_id))),
 
     WatchJob: serverStream<Req, unknown>(ctx, 'WatchJob', (p, call) => {
       const id = call.request.job_id
