@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { agentPackage, loadDefinition } from '../daemon/grpc/proto'
 import { PACKAGE_ROOT } from '../daemon/paths'
+import { quantile } from './results'
 
 const ITERATIONS = 300
 const WARMUP = 30
@@ -25,7 +26,7 @@ export interface LatencySummary {
 
 function summarise(samples: number[]): LatencySummary {
   const s = [...samples].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]
+  const q = (p: number) => quantile(s, p)
   return {
     n: s.length,
     p50_ms: q(0.5),

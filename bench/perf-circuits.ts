@@ -12,6 +12,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { getAffinity, packageRoot, runnerPath } from '../daemon/native'
+import { runDirectly, writeResult } from './results'
 import { toRunnerInput } from '../daemon/circuit/ir'
 import { parseCircuit } from '../daemon/qasm'
 
@@ -153,19 +154,10 @@ export async function runPerfCircuitBench(opts: { qubits?: number[] } = {}): Pro
     rows,
     run_seconds: (Date.now() - started) / 1000,
   }
-  const file = path.join(packageRoot(), 'bench', 'results', 'perf-circuits.json')
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
   return result
 }
 
 if (require.main === module) {
   const qubits = process.argv.slice(2).map(Number).filter((x) => x > 0)
-  runPerfCircuitBench(qubits.length ? { qubits } : {}).then(
-    () => {},
-    (err) => {
-      process.stderr.write(`perf-circuits: ${err.stack ?? err}\n`)
-      process.exitCode = 1
-    },
-  )
+  runDirectly('perf-circuits', async () => writeResult('perf-circuits', await runPerfCircuitBench(qubits.length ? { qubits } : {})))
 }

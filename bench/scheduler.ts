@@ -7,6 +7,7 @@
 import { Scheduler } from '../daemon/scheduler/scheduler'
 import type { Topology } from '../daemon/scheduler/topology'
 import type { QueuedJob } from '../daemon/scheduler/fair-queue'
+import { quantile } from './results'
 
 const TENANTS = 100
 const JOBS = 10_000
@@ -55,7 +56,7 @@ export interface Quantiles {
 
 function quantiles(samples: number[]): Quantiles {
   const s = [...samples].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]
+  const q = (p: number) => quantile(s, p)
   return { n: s.length, p50_us: q(0.5), p99_us: q(0.99), max_us: s[s.length - 1] }
 }
 

@@ -4,11 +4,10 @@
 // pass of the same run, and each gate's cost in such floor passes. Writes
 // bench/results/sim-kernels.json. Not a test: nothing here asserts a time.
 import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 
-import { buildInfo, getAffinity, packageRoot, runnerPath } from '../daemon/native'
+import { buildInfo, getAffinity, runnerPath } from '../daemon/native'
+import { runDirectly, writeResult } from './results'
 
 const QUBITS = [20, 22, 24, 26]
 const THREADS = [1, 2]
@@ -73,18 +72,9 @@ export async function runSimKernelBench(): Promise<object> {
     rows,
     run_seconds: (Date.now() - started) / 1000,
   }
-  const file = path.join(packageRoot(), 'bench', 'results', 'sim-kernels.json')
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
   return result
 }
 
 if (require.main === module) {
-  runSimKernelBench().then(
-    () => {},
-    (err) => {
-      process.stderr.write(`sim-kernels: ${err.stack ?? err}\n`)
-      process.exitCode = 1
-    },
-  )
+  runDirectly('sim-kernels', async () => writeResult('sim-kernels', await runSimKernelBench()))
 }
