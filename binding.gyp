@@ -41,6 +41,7 @@
         'native/sim/dense-avx2.cc',
         'native/sim/fuse.cc',
         'native/sim/run.cc',
+        'native/sim/stage.cc',
         'native/sim/analyse.cc',
         'native/sim/bench.cc',
         'native/sim/host.cc',

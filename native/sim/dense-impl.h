@@ -70,24 +70,32 @@ void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   // prefetchers when a run is a few hundred bytes to a few KiB.
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
+  // Columns outer, rows inner: up to 8 rows accumulate at once in
+  // registers, each row's chain growing by two FMAs per column, so the FMA
+  // latency overlaps across rows; wider blocks take their rows 8 at a time
+  // into `out` before anything is stored over their inputs. Each row is
+  // the same sum in the same order as a row-by-row loop.
+  constexpr int R = D < 8 ? D : 8;
   for (uint64_t i = 0; i < count; i += 2) {
     if ((i & 3) == 0) {
       for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
     }
     pb = NextBase(pb | 1, mask);
-    __m256d x[D], xs[D];
-    for (int c = 0; c < D; ++c) {
-      x[c] = _mm256_loadu_pd(a + 2 * (base + off[c]));
-      xs[c] = _mm256_permute_pd(x[c], 5);
-    }
-    for (int r = 0; r < D; ++r) {
-      __m256d acc = _mm256_setzero_pd();
+    __m256d out[D];
+    for (int r0 = 0; r0 < D; r0 += R) {
+      __m256d acc[R];
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_pd();
       for (int c = 0; c < D; ++c) {
-        acc = _mm256_fmadd_pd(_mm256_load_pd(mre[r][c]), x[c], acc);
-        acc = _mm256_fmadd_pd(_mm256_load_pd(mim[r][c]), xs[c], acc);
+        const __m256d x = _mm256_loadu_pd(a + 2 * (base + off[c]));
+        const __m256d xs = _mm256_permute_pd(x, 5);
+        for (int r = 0; r < R; ++r) {
+          acc[r] = _mm256_fmadd_pd(_mm256_load_pd(mre[r0 + r][c]), x, acc[r]);
+          acc[r] = _mm256_fmadd_pd(_mm256_load_pd(mim[r0 + r][c]), xs, acc[r]);
+        }
       }
-      _mm256_storeu_pd(a + 2 * (base + off[r]), acc);
+      for (int r = 0; r < R; ++r) out[r0 + r] = acc[r];
     }
+    for (int r = 0; r < D; ++r) _mm256_storeu_pd(a + 2 * (base + off[r]), out[r]);
     base = NextBase(base | 1, mask);
   }
 }
@@ -110,24 +118,28 @@ void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   }
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
+  // Columns outer, rows inner, as in Pairs.
+  constexpr int R = D < 8 ? D : 8;
   for (uint64_t i = 0; i < count; i += 4) {
     if ((i & 7) == 0) {
       for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
     }
     pb = NextBase(pb | 3, mask);
-    __m256 x[D], xs[D];
-    for (int c = 0; c < D; ++c) {
-      x[c] = _mm256_loadu_ps(a + 2 * (base + off[c]));
-      xs[c] = _mm256_permute_ps(x[c], 0xB1);
-    }
-    for (int r = 0; r < D; ++r) {
-      __m256 acc = _mm256_setzero_ps();
+    __m256 out[D];
+    for (int r0 = 0; r0 < D; r0 += R) {
+      __m256 acc[R];
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
       for (int c = 0; c < D; ++c) {
-        acc = _mm256_fmadd_ps(_mm256_load_ps(mre[r][c]), x[c], acc);
-        acc = _mm256_fmadd_ps(_mm256_load_ps(mim[r][c]), xs[c], acc);
+        const __m256 x = _mm256_loadu_ps(a + 2 * (base + off[c]));
+        const __m256 xs = _mm256_permute_ps(x, 0xB1);
+        for (int r = 0; r < R; ++r) {
+          acc[r] = _mm256_fmadd_ps(_mm256_load_ps(mre[r0 + r][c]), x, acc[r]);
+          acc[r] = _mm256_fmadd_ps(_mm256_load_ps(mim[r0 + r][c]), xs, acc[r]);
+        }
       }
-      _mm256_storeu_ps(a + 2 * (base + off[r]), acc);
+      for (int r = 0; r < R; ++r) out[r0 + r] = acc[r];
     }
+    for (int r = 0; r < D; ++r) _mm256_storeu_ps(a + 2 * (base + off[r]), out[r]);
     base = NextBase(base | 3, mask);
   }
 }

@@ -98,6 +98,7 @@ std::string Document(const Circuit& c, const RunResult& r, const Pool& pool, con
     out += "},";
   }
   out += "\"stats\":{\"gates\":" + std::to_string(r.gates) + ",\"fused_ops\":" + std::to_string(r.fused_ops) +
+         ",\"passes\":" + std::to_string(r.passes) +
          ",\"ops\":" + std::to_string(c.ops.size()) +
          ",\"apply_seconds\":";
   JsonNumber(&out, r.apply_seconds);

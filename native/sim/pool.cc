@@ -49,6 +49,8 @@ Pool::Pool(const std::vector<int>& cpus) : cpus_(cpus) {
   for (int w = 1; w < size(); ++w) threads_.emplace_back([this, w] { Worker(w); });
 }
 
+Pool::Pool(Inline) : cpus_{-1} {}
+
 Pool::~Pool() {
   stop_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);

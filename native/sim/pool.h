@@ -17,6 +17,10 @@ class Pool {
   // One worker per entry of cpus; worker i is pinned to cpus[i]. The caller
   // is pinned to cpus[0].
   explicit Pool(const std::vector<int>& cpus);
+  // A pool of the calling thread alone, neither pinned nor re-pinned: what
+  // a worker hands the kernels it runs on its own stage buffer.
+  struct Inline {};
+  explicit Pool(Inline);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;

@@ -13,6 +13,7 @@
 #include "dense.h"
 #include "fuse.h"
 #include "kernels.h"
+#include "stage.h"
 #include "state.h"
 
 namespace z3bra {
@@ -87,31 +88,6 @@ void ApplyUnitary(Pool& pool, State& s, const Op& op) {
 }
 
 namespace {
-
-void ApplyStep(Pool& pool, State& s, const std::vector<Op>& ops, const Step& st) {
-  if (st.k == 0) {
-    ApplyUnitary(pool, s, ops[st.op]);
-  } else if (st.kind == BlockKind::kDiagonal) {
-    const int d = 1 << st.k;
-    double diag[64];
-    for (int x = 0; x < d; ++x) {
-      diag[2 * x] = st.m[2 * (d * x + x)];
-      diag[2 * x + 1] = st.m[2 * (d * x + x) + 1];
-    }
-    ApplyDiagonalBlock(pool, s, st.q, st.k, diag);
-  } else if (st.kind == BlockKind::kPermutation) {
-    const int d = 1 << st.k;
-    int from[32];
-    for (int r = 0; r < d; ++r) {
-      for (int c = 0; c < d; ++c) {
-        if (st.m[2 * (d * r + c)] == 1.0) from[r] = c;
-      }
-    }
-    ApplyPermutationBlock(pool, s, st.q, st.k, from);
-  } else {
-    ApplyDense(pool, s, st.q, st.k, st.m.data());
-  }
-}
 
 // Which measures can wait for the end: the qubit is not touched again by a
 // gate or reset, the clbit is not read by a later condition, and no later
@@ -221,22 +197,35 @@ class Runner {
     const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
     std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
     static const bool profile = std::getenv("Z3BRA_SIM_PROFILE") != nullptr;
-    for (const Step& st : steps) {
+    static const int min_low = [] {
+      const char* v = std::getenv("Z3BRA_SIM_STAGE_MIN_LOW");
+      return v != nullptr && *v != '\0' ? std::atoi(v) : kStageMinLow;
+    }();
+    std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, DefaultBlockQubits(c_.precision), min_low);
+    StageBuffers buffers;
+    for (const Stage& sg : stages) {
       auto s0 = std::chrono::steady_clock::now();
-      ApplyStep(pool_, *prefix, c_.ops, st);
+      ApplyStage(pool_, *prefix, c_.ops, steps, sg, buffers);
       if (profile) {
-        // One line per step on stderr: what ran, on which qubits, how long.
+        // One line per stage on stderr: its steps, block qubits, time.
         double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s0).count();
-        std::fprintf(stderr, "step k=%d kind=%d gates=%d q=", st.k, static_cast<int>(st.kind), st.gates);
-        if (st.k == 0) {
-          int q[64];
-          int n = OpQubits(c_.ops[st.op], q, 64);
-          for (int j = 0; j < n; ++j) std::fprintf(stderr, "%d,", q[j]);
+        if (sg.direct) {
+          const Step& st = steps[sg.step];
+          std::fprintf(stderr, "direct k=%d kind=%d gates=%d q=", st.k, static_cast<int>(st.kind), st.gates);
+          if (st.k == 0) {
+            int q[64];
+            int n = OpQubits(c_.ops[st.op], q, 64);
+            for (int j = 0; j < n; ++j) std::fprintf(stderr, "%d,", q[j]);
+          }
+          for (int j = 0; j < st.k; ++j) std::fprintf(stderr, "%d,", st.q[j]);
+        } else {
+          std::fprintf(stderr, "stage steps=%zu gates=%d low=%d high=", sg.steps.size(), sg.gates, sg.low);
+          for (int q : sg.high) std::fprintf(stderr, "%d,", q);
         }
-        for (int j = 0; j < st.k; ++j) std::fprintf(stderr, "%d,", st.q[j]);
         std::fprintf(stderr, " us=%.0f\n", us);
       }
     }
+    r.passes = stages.size();
     r.gates = gates.size();
     r.fused_ops = steps.size();
     Rng rng(c_.seed);
@@ -276,6 +265,7 @@ class Runner {
       }
       r.gates += rest_gates;
       r.fused_ops += rest_gates;
+      r.passes += rest_gates;
     }
     r.apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;

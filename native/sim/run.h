@@ -22,6 +22,7 @@ struct RunResult {
   std::string method;  // "terminal" or "branches"
   uint64_t gates = 0;
   uint64_t fused_ops = 0;  // steps that ran: fused blocks plus gates run as they are
+  uint64_t passes = 0;     // passes over the state of the unitary prefix: stages plus steps run directly
   double apply_seconds = 0;  // planning, gates, sampling and the distribution
   double init_seconds = 0;   // mapping the state and its first touch
 };

@@ -60,6 +60,9 @@ State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precis
   if (align == kHugePageBytes) madvise(a_, bytes, MADV_HUGEPAGE);
 }
 
+State::State(int n, Precision precision, void* data)
+    : n_(n), dim_(uint64_t{1} << n), precision_(precision), fresh_(false), a_(data) {}
+
 State::~State() {
   if (map_ != nullptr) munmap(map_, map_bytes_);
 }

@@ -21,6 +21,9 @@ class State {
   // MemoryError when the kernel refuses); no page is touched here, so the
   // workers that first write it own it.
   explicit State(int n, Precision p = Precision::kDouble);
+  // A view of 2^n amplitudes the caller owns (a stage's per-thread buffer,
+  // or a block of a larger state): nothing is mapped or freed here.
+  State(int n, Precision p, void* data);
   ~State();
   State(const State&) = delete;
   State& operator=(const State&) = delete;
