@@ -52,6 +52,8 @@ export function resultJson(r: Msg): Msg {
     stats: {
       gates: Number(s.gates),
       ops: Number(s.ops),
+      fused_ops: Number(s.fused_ops ?? 0),
+      passes: Number(s.passes ?? 0),
       apply_seconds: s.apply_seconds,
       wall_seconds: s.wall_seconds,
       peak_rss_bytes: Number(s.peak_rss_bytes),
@@ -198,7 +200,8 @@ export function resultText(jobId: string, r: Msg): string {
     }
   }
   const s = r.stats
-  out.push(`  stats: ${s.gates} gates applied, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
+  const fused = s.fused_ops ? ` as ${s.fused_ops} fused steps in ${s.passes} passes over the state` : ''
+  out.push(`  stats: ${s.gates} gates applied${fused}, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
   const rep = r.reproducibility
   out.push(`  ran on CPUs ${rep.cpus.join(',')} with ${rep.simulator} (${rep.simd}), seed ${rep.seed}`)
   return out.join('\n') + '\n'

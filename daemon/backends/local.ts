@@ -19,6 +19,9 @@ export interface RunnerOutput {
   stats: {
     gates: number
     ops: number
+    // Absent from results stored before they were recorded.
+    fused_ops?: number
+    passes?: number
     apply_seconds: number
     wall_seconds: number
     peak_rss_bytes: number

@@ -60,6 +60,8 @@ export function resultMessage(jobId: string, r: JobResultDoc): Record<string, un
       threads: r.stats.threads,
       precision: r.stats.precision,
       ops: String(r.stats.ops),
+      fused_ops: String(r.stats.fused_ops ?? 0),
+      passes: String(r.stats.passes ?? 0),
     },
     reproducibility: { ...rep, seed: rep.seed },
   }

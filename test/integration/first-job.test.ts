@@ -30,11 +30,15 @@ t.test('the shipped Bell example runs end to end through the CLI', async (t) => 
   t.equal(rep.cpus.length, 1, 'one CPU for a small job')
   t.same(rep.cpus, out.job.cpus, 'the runner read back the CPUs the job was given')
   t.ok(rep.agent_version && rep.simulator, 'agent and simulator versions recorded')
-  t.ok(out.result.stats.gates >= 2 && out.result.stats.wall_seconds > 0)
+  t.ok(out.result.stats.wall_seconds > 0)
+  // h and cx: one fused 2-qubit step, one pass over a state too small to
+  // be cut into stages.
+  t.match(out.result.stats, { gates: 2, fused_ops: 1, passes: 1, threads: 1, precision: 'double' }, 'the run\'s stats')
 
   const human = await cli(d, ['submit', path.join(ROOT, 'examples/bell.qasm'), '--shots', '100', '--wait'])
   t.equal(human.code, 0, human.stderr)
   t.match(human.stdout, /counts \(100 shots/)
+  t.match(human.stdout, /stats: 2 gates applied as 1 fused steps in 1 passes over the state/)
 
   const status = await cli(d, ['status'])
   t.equal(status.code, 0)

@@ -77,6 +77,64 @@ t.test('fused and unfused runs give the same probabilities on every QASMBench ci
   t.end()
 })
 
+t.test('cache-blocked stages give the unstaged probabilities on every QASMBench circuit (1e-12)', (t) => {
+  // Blocks of 3 to 6 qubits stand in for the 15 of a large state, so that
+  // every circuit here is split into stages, in-place and copied, with
+  // several low-qubit widths; Z3BRA_SIM_BLOCK_QUBITS=0 runs every step
+  // directly.
+  const off = { Z3BRA_SIM_BLOCK_QUBITS: '0' }
+  let staged = 0
+  for (const name of circuits) {
+    const c = load(name)
+    if (c.numQubits > 20) continue
+    for (const fusion of [0, undefined]) {
+      const ref = run(c, { fusion, threads: 0 }, off)
+      t.equal(ref.out.stats.passes, ref.out.stats.fused_ops, `${name} fusion ${fusion ?? 'auto'}: unstaged, one pass per step`)
+      for (const [block, low] of [
+        [3, 1],
+        [5, 2],
+        [6, 4],
+      ]) {
+        const env = { Z3BRA_SIM_BLOCK_QUBITS: `${block}`, Z3BRA_SIM_STAGE_MIN_LOW: `${low}` }
+        const got = run(c, { fusion, threads: 2 }, env)
+        if (got.out.stats.passes < got.out.stats.fused_ops) staged++
+        close(t, got.dist, ref.dist, 1e-12, `${name} fusion ${fusion ?? 'auto'} block ${block} low ${low}`)
+      }
+    }
+  }
+  t.ok(staged >= 20, `${staged} runs grouped steps into stages`)
+  t.end()
+})
+
+t.test('a QFT and a GHZ circuit run in fewer passes than steps, with the same amplitudes', (t) => {
+  const n = 12
+  const head = `OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[${n}];\n`
+  let qftText = head
+  for (let j = n - 1; j >= 0; j--) {
+    qftText += `h q[${j}];\n`
+    for (let k = j - 1; k >= 0; k--) qftText += `cu1(pi/${2 ** (j - k)}) q[${k}],q[${j}];\n`
+  }
+  let ghzText = head + 'h q[0];\n'
+  for (let i = 0; i + 1 < n; i++) ghzText += `cx q[${i}],q[${i + 1}];\n`
+  const qft = parseCircuit(qftText)
+  const ghz = parseCircuit(ghzText)
+  for (const [label, c] of [
+    ['qft', qft],
+    ['ghz', ghz],
+  ] as const) {
+    for (const precision of ['double', 'single'] as const) {
+      const ref = run(c, { precision }, { Z3BRA_SIM_BLOCK_QUBITS: '0' })
+      const got = run(c, { precision, threads: 2 }, { Z3BRA_SIM_BLOCK_QUBITS: '8', Z3BRA_SIM_STAGE_MIN_LOW: '4' })
+      t.ok(
+        got.out.stats.passes <= got.out.stats.fused_ops / 2,
+        `${label} ${precision}: ${got.out.stats.passes} passes for ${got.out.stats.fused_ops} steps`,
+      )
+      close(t, got.dist, ref.dist, precision === 'double' ? 1e-12 : 1e-6, `${label} ${precision}`)
+    }
+  }
+  t.end()
+})
+
 t.test('the portable build gives the AVX2 build\'s probabilities (1e-12)', (t) => {
   const simd = run(load('bell_n4')).out.build.simd
   if (simd !== 'avx2+fma') {
