@@ -154,10 +154,34 @@ void InitZeroT(Pool& pool, State& s) {
 }
 
 template <class T>
+void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag);
+
+template <class T>
 void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
   const bool diagonal = IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
   const bool anti = IsZero(m[0], m[1]) && IsZero(m[6], m[7]);
   if (diagonal && IsOne(m[0], m[1]) && IsOne(m[6], m[7])) return;
+  if (diagonal && !controls.empty() && controls.size() < 5 && s.dim() >= 4) {
+    // A controlled phase touching qubit 0 or 1 would walk runs of one or
+    // two amplitudes: as a diagonal block it walks whole granules.
+    std::vector<int> q = With(controls, target);
+    std::sort(q.begin(), q.end());
+    if (q[0] < 2) {
+      const int k = static_cast<int>(q.size());
+      const uint64_t cb = Mask(controls);
+      double diag[64];
+      for (int x = 0; x < (1 << k); ++x) {
+        uint64_t bits = 0;
+        for (int j = 0; j < k; ++j) bits |= static_cast<uint64_t>((x >> j) & 1) << q[j];
+        const bool on = (bits & cb) == cb;
+        const int e = !on ? -1 : ((bits >> target) & 1) ? 6 : 0;
+        diag[2 * x] = e < 0 ? 1.0 : m[e];
+        diag[2 * x + 1] = e < 0 ? 0.0 : m[e + 1];
+      }
+      DiagonalLowT<T>(pool, s, q.data(), k, diag);
+      return;
+    }
+  }
 
   Spread sp(With(controls, target));
   const uint64_t cm = Mask(controls), tb = uint64_t{1} << target;
@@ -272,8 +296,85 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
       kGrain);
 }
 
+// A diagonal block with a qubit below 2: phases change inside every
+// 4-amplitude granule, so runs of one phase would be one or two amplitudes
+// long. Each granule is multiplied by four phases from a table instead,
+// indexed by the block's other qubits; qubits 0 and 1 are never treated as
+// controls here (the granule is walked whole).
+template <class T>
+void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  int inner = 0;
+  while (inner < k && q[inner] < 2) ++inner;
+  const int d = 1 << k;
+  uint64_t cm = 0;
+  std::vector<int> cpos;
+  int low = 63;  // the lowest outer qubit that is not a control
+  for (int j = inner; j < k; ++j) {
+    bool ones = true;
+    for (int x = 0; x < d; ++x) {
+      if (!((x >> j) & 1) && !IsOne(diag[2 * x], diag[2 * x + 1])) ones = false;
+    }
+    if (ones) {
+      cpos.push_back(q[j]);
+      cm |= uint64_t{1} << q[j];
+    } else {
+      low = std::min(low, q[j]);
+    }
+  }
+  const int outer = 1 << (k - inner);
+  std::vector<T> tab(static_cast<size_t>(outer) * 8);
+  std::vector<char> identity(static_cast<size_t>(outer));
+  for (int o = 0; o < outer; ++o) {
+    bool all = true;
+    for (int l = 0; l < 4; ++l) {
+      int x = o << inner;
+      for (int j = 0; j < inner; ++j) {
+        if ((l >> q[j]) & 1) x |= 1 << j;
+      }
+      tab[8 * o + 2 * l] = T(diag[2 * x]);
+      tab[8 * o + 2 * l + 1] = T(diag[2 * x + 1]);
+      all = all && IsOne(diag[2 * x], diag[2 * x + 1]);
+    }
+    identity[o] = all;
+  }
+  T* a = s.data<T>();
+  auto span = [&](uint64_t base, uint64_t len) {
+    const uint64_t chunk = std::min<uint64_t>(len, uint64_t{1} << std::min(low, 62));
+    for (uint64_t p = base; p < base + len; p += chunk) {
+      int o = 0;
+      for (int j = inner; j < k; ++j) o |= static_cast<int>((p >> q[j]) & 1) << (j - inner);
+      if (identity[o]) continue;
+      const T* ph = &tab[8 * o];
+      T* x = a + 2 * p;
+      for (uint64_t g = 0; g < chunk; g += 4) {
+        for (int l = 0; l < 4; ++l) {
+          const T xr = x[2 * (g + l)], xi = x[2 * (g + l) + 1], pr = ph[2 * l], pi = ph[2 * l + 1];
+          x[2 * (g + l)] = pr * xr - pi * xi;
+          x[2 * (g + l) + 1] = pr * xi + pi * xr;
+        }
+      }
+    }
+  };
+  if (cpos.empty()) {
+    pool.Run(
+        s.dim() / 4 * 4, [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
+    return;
+  }
+  // Controls are at 2 or above: runs of 2^(lowest control) >= 4 amplitudes,
+  // aligned to granules.
+  Spread sp(cpos);
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
+      kGrain);
+}
+
 template <class T>
 void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* diag) {
+  if (q[0] < 2 && s.dim() >= 4) {
+    DiagonalLowT<T>(pool, s, q, k, diag);
+    return;
+  }
   const int d = 1 << k;
   // Qubits (as bits of the local index) whose 0 half is all ones.
   uint64_t ctrl = 0;
