@@ -52,9 +52,13 @@ interface Variant {
   label: string
   fusion?: number
   precision: 'double' | 'single'
+  env?: Record<string, string>
 }
+// "unstaged" is the fused run with cache-blocked stages turned off: every
+// fused step streams the whole state, as before stages existed.
 const VARIANTS: Variant[] = [
   { label: 'fused', precision: 'double' },
+  { label: 'unstaged', precision: 'double', env: { Z3BRA_SIM_BLOCK_QUBITS: '0' } },
   { label: 'unfused', fusion: 0, precision: 'double' },
   { label: 'fused', precision: 'single' },
 ]
@@ -69,8 +73,8 @@ function probe(n: number, threads: number): { seconds: number; gb_per_s: number 
   return { seconds: out.seconds_per_op, gb_per_s: out.gb_per_s }
 }
 
-function runOnce(input: string): any {
-  const r = spawnSync(runnerPath(), [], { input, encoding: 'utf8', maxBuffer: 16 << 20 })
+function runOnce(input: string, env?: Record<string, string>): any {
+  const r = spawnSync(runnerPath(), [], { input, encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, ...env } })
   if (r.status !== 0) throw new Error(`z3bra-sim exited ${r.status}: ${r.stderr}`)
   return JSON.parse(r.stdout)
 }
@@ -100,7 +104,7 @@ export async function runPerfCircuitBench(opts: { qubits?: number[] } = {}): Pro
           })
           let best: any
           for (let r = 0; r < REPS[n]; r++) {
-            const out = runOnce(input)
+            const out = runOnce(input, v.env)
             if (!best || out.stats.apply_seconds < best.stats.apply_seconds) best = out
           }
           cells.push({ circuit: name, variant: v.label, precision: v.precision, stats: best.stats, simd: best.build.simd })
@@ -123,6 +127,7 @@ export async function runPerfCircuitBench(opts: { qubits?: number[] } = {}): Pro
           floor_passes: s.apply_seconds / floor,
           gates: s.gates,
           fused_ops: s.fused_ops,
+          passes: s.passes,
           peak_rss_bytes: s.peak_rss_bytes,
           // Profile: what each step costs per amplitude, and the bandwidth
           // the run would have reached had every step been one full pass.
