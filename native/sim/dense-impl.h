@@ -119,6 +119,59 @@ void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   }
 }
 
+// Lowest gate qubit 0: amplitudes c and c|1 of a group sit side by side,
+// so one vector holds two rows of one group. Two groups at once are
+// transposed into Pairs' layout (one row of both groups per vector),
+// multiplied as there, and transposed back: full vectors and no broadcasts,
+// where Groups spends a broadcast per amplitude. Leftover groups (an odd
+// count) go through Groups.
+template <int K>
+void PairsLow(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+  constexpr int D = 1 << K, H = D / 2;
+  alignas(32) double mre[D][D][4], mim[D][D][4];
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < 4; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+  const bool linear = LinearPrefetch(mask, sizeof(double));
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  uint64_t i = 0;
+  for (; i + 2 <= count; i += 2) {
+    if (linear) {
+      for (int l = 0; l < H; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
+      lp += 32 * D;
+    }
+    const uint64_t b0 = base, b1 = NextBase(base, mask);
+    __m256d x[D];
+    for (int h = 0; h < H; ++h) {
+      const __m256d u = _mm256_loadu_pd(a + 2 * (b0 + off[2 * h]));
+      const __m256d v = _mm256_loadu_pd(a + 2 * (b1 + off[2 * h]));
+      x[2 * h] = _mm256_permute2f128_pd(u, v, 0x20);
+      x[2 * h + 1] = _mm256_permute2f128_pd(u, v, 0x31);
+    }
+    __m256d out[D];
+    for (int r = 0; r < D; ++r) {
+      __m256d acc = _mm256_setzero_pd();
+      for (int c = 0; c < D; ++c) {
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mre[r][c]), x[c], acc);
+        acc = _mm256_fmadd_pd(_mm256_load_pd(mim[r][c]), _mm256_permute_pd(x[c], 5), acc);
+      }
+      out[r] = acc;
+    }
+    for (int h = 0; h < H; ++h) {
+      _mm256_storeu_pd(a + 2 * (b0 + off[2 * h]), _mm256_permute2f128_pd(out[2 * h], out[2 * h + 1], 0x20));
+      _mm256_storeu_pd(a + 2 * (b1 + off[2 * h]), _mm256_permute2f128_pd(out[2 * h], out[2 * h + 1], 0x31));
+    }
+    base = NextBase(b1, mask);
+  }
+  if (i < count) Groups<K>(a, mask, off, base, count - i, m);
+}
+
 // Complex float, four adjacent groups at once (base, base + 1, + 2, + 3;
 // needs the lowest gate qubit >= 2, base and count multiples of 4): one
 // __m256 holds the same row of all four.
@@ -277,8 +330,10 @@ static const DenseKernels kTable = {
 #if defined(Z3BRA_DENSE_AVX2)
     {nullptr, Pairs<1>, Pairs<2>, Pairs<3>, Pairs<4>, Pairs<5>},
     {nullptr, QuadsF<1>, QuadsF<2>, QuadsF<3>, QuadsF<4>, QuadsF<5>},
+    {nullptr, PairsLow<1>, PairsLow<2>, PairsLow<3>, Groups<4>, Groups<5>},
 #else
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
     {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
+    {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
 #endif
 };

@@ -72,7 +72,7 @@ template <class T>
 struct Fn;
 template <>
 struct Fn<double> {
-  static GroupsFn Get(int k, int q0) { return q0 < 1 ? ActiveKernels().groups[k] : ActiveKernels().pairs[k]; }
+  static GroupsFn Get(int k, int q0) { return q0 < 1 ? ActiveKernels().low[k] : ActiveKernels().pairs[k]; }
 };
 template <>
 struct Fn<float> {

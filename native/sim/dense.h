@@ -33,6 +33,8 @@ struct DenseKernels {
   GroupsFn pairs[kMaxDense + 1];
   // The same for complex float, lowest qubit >= 2, four groups per step.
   GroupsFnF quads_f[kMaxDense + 1];
+  // The same as groups, for a gate on qubit 0 (two groups per step).
+  GroupsFn low[kMaxDense + 1];
 };
 
 const DenseKernels& PortableKernels();
