@@ -323,6 +323,67 @@ void GroupsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
 }
 #endif
 
+// Phases. Each amplitude becomes (pr*xr - pi*xi, pr*xi + pi*xr) in both
+// builds (FMA rounds once where the plain build rounds twice).
+template <class T>
+void PhaseTail(T* a, uint64_t from, uint64_t len, T pr, T pi) {
+  for (uint64_t l = from; l < len; ++l) {
+    const T xr = a[2 * l], xi = a[2 * l + 1];
+    a[2 * l] = pr * xr - pi * xi;
+    a[2 * l + 1] = pr * xi + pi * xr;
+  }
+}
+
+#if defined(Z3BRA_DENSE_AVX2)
+void PhaseD(double* a, uint64_t len, double re, double im) {
+  const __m256d pr = _mm256_set1_pd(re), pi = _mm256_setr_pd(-im, im, -im, im);
+  uint64_t l = 0;
+  for (; l + 2 <= len; l += 2) {
+    const __m256d x = _mm256_loadu_pd(a + 2 * l);
+    _mm256_storeu_pd(a + 2 * l, _mm256_fmadd_pd(pi, _mm256_permute_pd(x, 5), _mm256_mul_pd(pr, x)));
+  }
+  PhaseTail<double>(a, l, len, re, im);
+}
+void PhaseF(float* a, uint64_t len, double re, double im) {
+  const float r = float(re), i = float(im);
+  const __m256 pr = _mm256_set1_ps(r), pi = _mm256_setr_ps(-i, i, -i, i, -i, i, -i, i);
+  uint64_t l = 0;
+  for (; l + 4 <= len; l += 4) {
+    const __m256 x = _mm256_loadu_ps(a + 2 * l);
+    _mm256_storeu_ps(a + 2 * l, _mm256_fmadd_ps(pi, _mm256_permute_ps(x, 0xB1), _mm256_mul_ps(pr, x)));
+  }
+  PhaseTail<float>(a, l, len, r, i);
+}
+void Phase4D(double* a, uint64_t len, const double* ph) {
+  const __m256d pr0 = _mm256_setr_pd(ph[0], ph[0], ph[2], ph[2]), pi0 = _mm256_setr_pd(-ph[1], ph[1], -ph[3], ph[3]);
+  const __m256d pr1 = _mm256_setr_pd(ph[4], ph[4], ph[6], ph[6]), pi1 = _mm256_setr_pd(-ph[5], ph[5], -ph[7], ph[7]);
+  for (uint64_t l = 0; l < len; l += 4) {
+    const __m256d x0 = _mm256_loadu_pd(a + 2 * l), x1 = _mm256_loadu_pd(a + 2 * l + 4);
+    _mm256_storeu_pd(a + 2 * l, _mm256_fmadd_pd(pi0, _mm256_permute_pd(x0, 5), _mm256_mul_pd(pr0, x0)));
+    _mm256_storeu_pd(a + 2 * l + 4, _mm256_fmadd_pd(pi1, _mm256_permute_pd(x1, 5), _mm256_mul_pd(pr1, x1)));
+  }
+}
+void Phase4F(float* a, uint64_t len, const float* ph) {
+  const __m256 pr = _mm256_setr_ps(ph[0], ph[0], ph[2], ph[2], ph[4], ph[4], ph[6], ph[6]);
+  const __m256 pi = _mm256_setr_ps(-ph[1], ph[1], -ph[3], ph[3], -ph[5], ph[5], -ph[7], ph[7]);
+  for (uint64_t l = 0; l < len; l += 4) {
+    const __m256 x = _mm256_loadu_ps(a + 2 * l);
+    _mm256_storeu_ps(a + 2 * l, _mm256_fmadd_ps(pi, _mm256_permute_ps(x, 0xB1), _mm256_mul_ps(pr, x)));
+  }
+}
+#else
+void PhaseD(double* a, uint64_t len, double re, double im) { PhaseTail<double>(a, 0, len, re, im); }
+void PhaseF(float* a, uint64_t len, double re, double im) { PhaseTail<float>(a, 0, len, float(re), float(im)); }
+template <class T>
+void Phase4T(T* a, uint64_t len, const T* ph) {
+  for (uint64_t l = 0; l < len; l += 4) {
+    for (int j = 0; j < 4; ++j) PhaseTail<T>(a + 2 * (l + j), 0, 1, ph[2 * j], ph[2 * j + 1]);
+  }
+}
+void Phase4D(double* a, uint64_t len, const double* ph) { Phase4T<double>(a, len, ph); }
+void Phase4F(float* a, uint64_t len, const float* ph) { Phase4T<float>(a, len, ph); }
+#endif
+
 static const DenseKernels kTable = {
     kName,
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
@@ -331,9 +392,17 @@ static const DenseKernels kTable = {
     {nullptr, Pairs<1>, Pairs<2>, Pairs<3>, Pairs<4>, Pairs<5>},
     {nullptr, QuadsF<1>, QuadsF<2>, QuadsF<3>, QuadsF<4>, QuadsF<5>},
     {nullptr, PairsLow<1>, PairsLow<2>, PairsLow<3>, Groups<4>, Groups<5>},
+    PhaseD,
+    PhaseF,
+    Phase4D,
+    Phase4F,
 #else
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
     {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+    PhaseD,
+    PhaseF,
+    Phase4D,
+    Phase4F,
 #endif
 };

@@ -24,6 +24,14 @@ using GroupsFn = void (*)(double* a, uint64_t mask, const uint64_t* off, uint64_
 using GroupsFnF = void (*)(float* a, uint64_t mask, const uint64_t* off, uint64_t first_base, uint64_t count,
                            const float* m);
 
+// Contiguous amplitudes a[0..len) times one phase (re, im); and times four
+// phases repeating every four amplitudes (ph: re/im pairs; len a multiple
+// of 4). The diagonal kernels' inner loops.
+using PhaseFn = void (*)(double* a, uint64_t len, double re, double im);
+using PhaseFnF = void (*)(float* a, uint64_t len, double re, double im);
+using Phase4Fn = void (*)(double* a, uint64_t len, const double* ph);
+using Phase4FnF = void (*)(float* a, uint64_t len, const float* ph);
+
 struct DenseKernels {
   const char* name;  // "avx2+fma", or the baseline build-info.h names
   GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
@@ -35,6 +43,10 @@ struct DenseKernels {
   GroupsFnF quads_f[kMaxDense + 1];
   // The same as groups, for a gate on qubit 0 (two groups per step).
   GroupsFn low[kMaxDense + 1];
+  PhaseFn phase;
+  PhaseFnF phase_f;
+  Phase4Fn phase4;
+  Phase4FnF phase4_f;
 };
 
 const DenseKernels& PortableKernels();

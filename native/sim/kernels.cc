@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "dense.h"
+
 namespace z3bra {
 namespace {
 
@@ -88,6 +90,15 @@ void Dense(T* __restrict p0, T* __restrict p1, uint64_t len, const double* m) {
 
 template <int S, class T>
 void Phase(T* __restrict p, uint64_t len, double rd, double id) {
+  if constexpr (S == 2) {
+    // Contiguous runs: the vectorised loop of the active build (dense.h).
+    if constexpr (std::is_same_v<T, double>) {
+      ActiveKernels().phase(p, len, rd, id);
+    } else {
+      ActiveKernels().phase_f(p, len, rd, id);
+    }
+    return;
+  }
   const T r = T(rd), i = T(id);
   for (uint64_t l = 0; l < len; ++l) {
     T xr = p[S * l], xi = p[S * l + 1];
@@ -345,13 +356,10 @@ void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag)
       for (int j = inner; j < k; ++j) o |= static_cast<int>((p >> q[j]) & 1) << (j - inner);
       if (identity[o]) continue;
       const T* ph = &tab[8 * o];
-      T* x = a + 2 * p;
-      for (uint64_t g = 0; g < chunk; g += 4) {
-        for (int l = 0; l < 4; ++l) {
-          const T xr = x[2 * (g + l)], xi = x[2 * (g + l) + 1], pr = ph[2 * l], pi = ph[2 * l + 1];
-          x[2 * (g + l)] = pr * xr - pi * xi;
-          x[2 * (g + l) + 1] = pr * xi + pi * xr;
-        }
+      if constexpr (std::is_same_v<T, double>) {
+        ActiveKernels().phase4(a + 2 * p, chunk, ph);
+      } else {
+        ActiveKernels().phase4_f(a + 2 * p, chunk, ph);
       }
     }
   };
