@@ -317,9 +317,10 @@ std::vector<Step> PlanFusion(const std::vector<Op>& ops, const std::vector<size_
       }
     }
     s.kind = ClassifyMatrix(s.m.data(), k);
-    // The specialised block kernels walk runs of 2^(lowest qubit) amplitudes;
-    // below 4 the dense kernel is faster.
-    if (s.kind == BlockKind::kPermutation && s.q[0] < 2) s.kind = BlockKind::kDense;
+    // The specialised block kernels walk runs of 2^(lowest qubit) amplitudes,
+    // or whole 4-amplitude granules when the block has qubit 0 or 1 (the
+    // permutation kernel, and the diagonal one when its phases change
+    // there); a diagonal block that DiagonalFast refuses is left dense.
     if (s.kind == BlockKind::kDiagonal && !DiagonalFast(s)) s.kind = BlockKind::kDense;
     out.push_back(std::move(s));
   }

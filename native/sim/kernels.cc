@@ -166,6 +166,8 @@ void InitZeroT(Pool& pool, State& s) {
 
 template <class T>
 void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag);
+template <class T>
+void PermutationBlockT(Pool& pool, State& s, const int* q_in, int k_in, const int* from_in);
 
 template <class T>
 void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls, const double* m) {
@@ -190,6 +192,25 @@ void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls,
         diag[2 * x + 1] = e < 0 ? 0.0 : m[e + 1];
       }
       DiagonalLowT<T>(pool, s, q.data(), k, diag);
+      return;
+    }
+  }
+
+  if (anti && IsOne(m[2], m[3]) && IsOne(m[4], m[5]) && !controls.empty() && controls.size() < 5 && s.dim() >= 4) {
+    // A controlled X touching qubit 0 or 1: as a permutation block, which
+    // walks whole granules rather than runs of one or two amplitudes.
+    std::vector<int> q = With(controls, target);
+    std::sort(q.begin(), q.end());
+    if (q[0] < 2) {
+      const int k = static_cast<int>(q.size());
+      int t = 0, from[32];
+      uint64_t cbits = 0;
+      for (int j = 0; j < k; ++j) {
+        if (q[j] == target) t = j;
+        else cbits |= uint64_t{1} << j;
+      }
+      for (int x = 0; x < (1 << k); ++x) from[x] = (static_cast<uint64_t>(x) & cbits) == cbits ? x ^ (1 << t) : x;
+      PermutationBlockT<T>(pool, s, q.data(), k, from);
       return;
     }
   }
@@ -429,9 +450,44 @@ void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* dia
 }
 
 template <class T>
-void PermutationBlockT(Pool& pool, State& s, const int* q, int k, const int* from) {
+void PermutationBlockT(Pool& pool, State& s, const int* q_in, int k_in, const int* from_in) {
+  // A block on qubit 0 or 1 would walk groups of 2-4 amplitudes one call
+  // each: qubits 0 and 1 join the block (moving nothing themselves), so
+  // every group is at least a 4-amplitude granule.
+  int q[7], from[128];
+  int k = k_in;
+  for (int j = 0; j < k_in; ++j) q[j] = q_in[j];
+  if (q_in[0] < 2 && s.dim() >= 4) {
+    int add[2], na = 0;
+    for (int b = 0; b < 2; ++b) {
+      if (q_in[0] != b && !(k_in > 1 && q_in[1] == b)) add[na++] = b;
+    }
+    // New order: the added low qubits first, then the block's own; bit j of
+    // a local index is qubit q[j].
+    int nq[7];
+    for (int j = 0; j < na; ++j) nq[j] = add[j];
+    for (int j = 0; j < k_in; ++j) nq[na + j] = q_in[j];
+    k = k_in + na;
+    std::sort(nq, nq + k);
+    for (int j = 0; j < k; ++j) q[j] = nq[j];
+    // where each original block qubit and each added one sit in q
+    int at[7], add_at[2];
+    for (int j = 0; j < k_in; ++j) at[j] = static_cast<int>(std::find(q, q + k, q_in[j]) - q);
+    for (int j = 0; j < na; ++j) add_at[j] = static_cast<int>(std::find(q, q + k, add[j]) - q);
+    for (int x = 0; x < (1 << k); ++x) {
+      int r = 0;
+      for (int j = 0; j < k_in; ++j) r |= ((x >> at[j]) & 1) << j;
+      const int fr = from_in[r];
+      int y = 0;
+      for (int j = 0; j < k_in; ++j) y |= ((fr >> j) & 1) << at[j];
+      for (int j = 0; j < na; ++j) y |= ((x >> add_at[j]) & 1) << add_at[j];
+      from[x] = y;
+    }
+  } else {
+    for (int x = 0; x < (1 << k_in); ++x) from[x] = from_in[x];
+  }
   const int d = 1 << k;
-  uint64_t off[32];
+  uint64_t off[128];
   for (int c = 0; c < d; ++c) {
     uint64_t o = 0;
     for (int j = 0; j < k; ++j) {
@@ -439,7 +495,7 @@ void PermutationBlockT(Pool& pool, State& s, const int* q, int k, const int* fro
     }
     off[c] = o;
   }
-  int moved[32], nm = 0;
+  int moved[128], nm = 0;
   for (int r = 0; r < d; ++r) {
     if (from[r] != r) moved[nm++] = r;
   }
@@ -452,7 +508,7 @@ void PermutationBlockT(Pool& pool, State& s, const int* q, int k, const int* fro
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
           for (uint64_t l = 0; l < len; ++l) {
             T* g = a + 2 * (base + l);
-            T tmp[64];
+            T tmp[256];
             for (int x = 0; x < nm; ++x) {
               const T* src = g + 2 * off[from[moved[x]]];
               tmp[2 * x] = src[0];

@@ -201,7 +201,8 @@ class Runner {
       const char* v = std::getenv("Z3BRA_SIM_STAGE_MIN_LOW");
       return v != nullptr && *v != '\0' ? std::atoi(v) : kStageMinLow;
     }();
-    std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, DefaultBlockQubits(c_.precision), min_low);
+    std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, c_.precision == Precision::kSingle ? sizeof(float) : sizeof(double),
+                                            DefaultBlockQubits(c_.precision), min_low);
     StageBuffers buffers;
     for (const Stage& sg : stages) {
       auto s0 = std::chrono::steady_clock::now();

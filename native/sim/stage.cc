@@ -60,6 +60,8 @@ uint64_t Insert(uint64_t i, const std::vector<int>& pos) {
 // Floor passes a stage whose block is copied pays for the copies
 // (measured: a gather and a scatter cost two to three in-place passes).
 constexpr double kCopiedStagePasses = 2.5;
+// What a step on far-apart qubits costs on its own beyond its price.
+constexpr double kFarStepPasses = 1.5;
 
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -104,8 +106,8 @@ uint64_t StepMask(const std::vector<Op>& ops, const Step& st) {
   return m;
 }
 
-std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, int block_qubits,
-                              int min_low) {
+std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, size_t real_bytes,
+                              int block_qubits, int min_low) {
   std::vector<Stage> out;
   if (block_qubits <= 0 || n <= block_qubits || min_low > block_qubits) {
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -160,6 +162,10 @@ std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step
     double direct = 0, staged = copied ? kCopiedStagePasses : 1.0;
     for (size_t i : take) {
       direct += StepCost(ops, steps[i]);
+      // On its own, a step on a qubit whose halves lie 256 MiB or more
+      // apart takes the dense slab path (dense.cc): 2-3 floor passes.
+      const int top = 63 - __builtin_clzll(mask[i]);
+      if (FarApart(top, real_bytes)) direct += kFarStepPasses;
       staged += StepCacheCost(ops, steps[i]);
     }
     if (take.size() == 1 || staged >= direct) {
