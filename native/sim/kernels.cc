@@ -328,6 +328,22 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
       kGrain);
 }
 
+// Calls span(base, len) on every run of the state where the qubits cpos
+// (bits cm) are all 1, split over the pool; the whole state when none.
+template <class Span>
+void ForControlledSpans(Pool& pool, const State& s, const std::vector<int>& cpos, uint64_t cm, Span&& span) {
+  if (cpos.empty()) {
+    pool.Run(
+        s.dim(), [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
+    return;
+  }
+  Spread sp(cpos);
+  pool.Run(
+      sp.Count(s.dim()),
+      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
+      kGrain);
+}
+
 // A diagonal block with a qubit below 2: phases change inside every
 // 4-amplitude granule, so runs of one phase would be one or two amplitudes
 // long. Each granule is multiplied by four phases from a table instead,
@@ -384,18 +400,9 @@ void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag)
       }
     }
   };
-  if (cpos.empty()) {
-    pool.Run(
-        s.dim() / 4 * 4, [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
-    return;
-  }
-  // Controls are at 2 or above: runs of 2^(lowest control) >= 4 amplitudes,
-  // aligned to granules.
-  Spread sp(cpos);
-  pool.Run(
-      sp.Count(s.dim()),
-      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
-      kGrain);
+  // Controls (if any) are at 2 or above: runs of 2^(lowest control) >= 4
+  // amplitudes, aligned to granules.
+  ForControlledSpans(pool, s, cpos, cm, span);
 }
 
 template <class T>
@@ -437,16 +444,7 @@ void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* dia
       Phase<2>(a + 2 * p, chunk, re, im);
     }
   };
-  if (cpos.empty()) {
-    pool.Run(
-        s.dim(), [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
-    return;
-  }
-  Spread sp(cpos);
-  pool.Run(
-      sp.Count(s.dim()),
-      [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
-      kGrain);
+  ForControlledSpans(pool, s, cpos, cm, span);
 }
 
 template <class T>
