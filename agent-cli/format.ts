@@ -200,7 +200,10 @@ export function resultText(jobId: string, r: Msg): string {
     }
   }
   const s = r.stats
-  const fused = s.fused_ops ? ` as ${s.fused_ops} fused steps in ${s.passes} passes over the state` : ''
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+  const fused = s.fused_ops
+    ? ` as ${plural(s.fused_ops, 'fused step', 'fused steps')} in ${plural(s.passes, 'pass', 'passes')} over the state`
+    : ''
   out.push(`  stats: ${s.gates} gates applied${fused}, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
   const rep = r.reproducibility
   out.push(`  ran on CPUs ${rep.cpus.join(',')} with ${rep.simulator} (${rep.simd}), seed ${rep.seed}`)

@@ -38,7 +38,7 @@ t.test('the shipped Bell example runs end to end through the CLI', async (t) => 
   const human = await cli(d, ['submit', path.join(ROOT, 'examples/bell.qasm'), '--shots', '100', '--wait'])
   t.equal(human.code, 0, human.stderr)
   t.match(human.stdout, /counts \(100 shots/)
-  t.match(human.stdout, /stats: 2 gates applied as 1 fused steps in 1 passes over the state/)
+  t.match(human.stdout, /stats: 2 gates applied as 1 fused step in 1 pass over the state,/)
 
   const status = await cli(d, ['status'])
   t.equal(status.code, 0)
