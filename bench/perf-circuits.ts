@@ -79,6 +79,59 @@ function runOnce(input: string, env?: Record<string, string>): any {
   return JSON.parse(r.stdout)
 }
 
+// Where Debian's linux-perf is installed: which hardware counters this
+// machine exposes, and where one run of each circuit (N=24, one thread,
+// fused, complex128) spends its time, from perf record's samples (the
+// cpu-clock event when there are no counters). Undefined without perf.
+function profile(dir: string, n: number): object | undefined {
+  const which = spawnSync('sh', ['-c', 'command -v perf'], { encoding: 'utf8' })
+  if (which.status !== 0) return undefined
+  const stat = spawnSync('perf', ['stat', '-x', ',', '-e', 'cycles,instructions,cache-misses', '--', 'true'], { encoding: 'utf8' })
+  const counters: Record<string, boolean> = {}
+  for (const line of (stat.stderr ?? '').split('\n')) {
+    const f = line.split(',')
+    if (f.length > 2 && f[2]) counters[f[2].replace(/:u$/, '')] = !/not supported|not counted/.test(f[0])
+  }
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'z3bra-perf-'))
+  const circuits: Record<string, unknown> = {}
+  try {
+    for (const name of CIRCUITS) {
+      const input = toRunnerInput(parseCircuit(fs.readFileSync(path.join(dir, `${name}_n${n}.qasm`), 'utf8')), {
+        shots: 0,
+        seed: 1n,
+        probabilities: false,
+        threads: 1,
+        precision: 'double',
+      })
+      const data = path.join(tmp, `${name}.data`)
+      const rec = spawnSync('perf', ['record', '-q', '-o', data, '--', runnerPath()], { input, encoding: 'utf8', maxBuffer: 16 << 20 })
+      if (rec.status !== 0) {
+        circuits[name] = { error: (rec.stderr || `perf record exited ${rec.status}`).trim().split('\n').pop() }
+        continue
+      }
+      const rep = spawnSync('perf', ['report', '-i', data, '--no-children', '--stdio', '--sort', 'symbol'], { encoding: 'utf8', maxBuffer: 16 << 20 })
+      const event = /of event '([^']+)'/.exec(rep.stdout ?? '')?.[1]
+      const top = (rep.stdout ?? '')
+        .split('\n')
+        .map((l) => /^\s+([\d.]+)%\s+\[[.k]\]\s+(.*\S)\s*$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .slice(0, 6)
+        .map((m) => ({
+          percent: Number(m[1]),
+          symbol: m[2]
+            .replace(/\(anonymous namespace\)::/g, '')
+            .split(/\s{2,}/)[0]
+            .replace(/\(.*$/, '')
+            .trim(),
+        }))
+      circuits[name] = { event, apply_seconds: JSON.parse(rec.stdout).stats.apply_seconds, top }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  return { qubits: n, threads: 1, hardware_counters: counters, circuits }
+}
+
 export async function runPerfCircuitBench(opts: { qubits?: number[] } = {}): Promise<object> {
   const started = Date.now()
   const cpus = getAffinity(0)
@@ -157,6 +210,7 @@ export async function runPerfCircuitBench(opts: { qubits?: number[] } = {}): Pro
       'apply_seconds covers fusion planning and every gate, not mapping and first touch of the state (init_seconds). ' +
       'The machine is shared; 2-thread cells and N=26 (one run per cell) are the noisiest. Single precision is divided by the complex128 floor, as qsim is in the peers table.',
     rows,
+    profile: (opts.qubits ?? QUBITS).includes(24) ? profile(dir, 24) : undefined,
     run_seconds: (Date.now() - started) / 1000,
   }
   return result
