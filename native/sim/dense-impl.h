@@ -45,6 +45,22 @@ void Groups(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
   }
 }
 
+// The matrix as the vector kernels read it: mre[r][c] = re(m_rc) in every
+// lane, mim[r][c] = (-im, im, -im, im, ...), so that y += mre * x +
+// mim * swap(x) is a complex multiply-add on every complex lane.
+template <int D, int L, class T>
+static inline void SpreadMatrix(const T* m, T (*mre)[D][L], T (*mim)[D][L]) {
+  for (int r = 0; r < D; ++r) {
+    for (int c = 0; c < D; ++c) {
+      const T re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
+      for (int l = 0; l < L; ++l) {
+        mre[r][c][l] = re;
+        mim[r][c][l] = (l & 1) ? im : -im;
+      }
+    }
+  }
+}
+
 // Two adjacent groups at once (base and base + 1; needs the lowest gate
 // qubit >= 1, base even and count even): one __m256d holds the same row of
 // both groups, so every load and store is a full 32-byte vector and a run
@@ -61,18 +77,8 @@ static inline bool LinearPrefetch(uint64_t mask, uint64_t real_bytes) {
 template <int K>
 void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
   constexpr int D = 1 << K;
-  // mre[r][c] = re(m_rc) in every lane; mim[r][c] = (-im, im, -im, im), so
-  // that y += mre * x + mim * swap(x) is a complex MAC on both groups.
   alignas(32) double mre[D][D][4], mim[D][D][4];
-  for (int r = 0; r < D; ++r) {
-    for (int c = 0; c < D; ++c) {
-      double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
-      for (int l = 0; l < 4; ++l) {
-        mre[r][c][l] = re;
-        mim[r][c][l] = (l & 1) ? im : -im;
-      }
-    }
-  }
+  SpreadMatrix<D, 4>(m, mre, mim);
   // Software prefetch along the groups' own sequence, kPrefetchGroups ahead:
   // runs of 2^q0 amplitudes with gaps between defeat the hardware stride
   // prefetchers when a run is a few hundred bytes to a few KiB.
@@ -129,15 +135,7 @@ template <int K>
 void PairsLow(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
   constexpr int D = 1 << K, H = D / 2;
   alignas(32) double mre[D][D][4], mim[D][D][4];
-  for (int r = 0; r < D; ++r) {
-    for (int c = 0; c < D; ++c) {
-      double re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
-      for (int l = 0; l < 4; ++l) {
-        mre[r][c][l] = re;
-        mim[r][c][l] = (l & 1) ? im : -im;
-      }
-    }
-  }
+  SpreadMatrix<D, 4>(m, mre, mim);
   const bool linear = LinearPrefetch(mask, sizeof(double));
   const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
   uint64_t i = 0;
@@ -179,15 +177,7 @@ template <int K>
 void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
   constexpr int D = 1 << K;
   alignas(32) float mre[D][D][8], mim[D][D][8];
-  for (int r = 0; r < D; ++r) {
-    for (int c = 0; c < D; ++c) {
-      float re = m[2 * (D * r + c)], im = m[2 * (D * r + c) + 1];
-      for (int l = 0; l < 8; ++l) {
-        mre[r][c][l] = re;
-        mim[r][c][l] = (l & 1) ? im : -im;
-      }
-    }
-  }
+  SpreadMatrix<D, 8>(m, mre, mim);
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
   const bool linear = LinearPrefetch(mask, sizeof(float));
