@@ -197,12 +197,8 @@ class Runner {
     const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
     std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
     static const bool profile = std::getenv("Z3BRA_SIM_PROFILE") != nullptr;
-    static const int min_low = [] {
-      const char* v = std::getenv("Z3BRA_SIM_STAGE_MIN_LOW");
-      return v != nullptr && *v != '\0' ? std::atoi(v) : kStageMinLow;
-    }();
     std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, c_.precision == Precision::kSingle ? sizeof(float) : sizeof(double),
-                                            DefaultBlockQubits(c_.precision), min_low);
+                                            DefaultBlockQubits(c_.precision), DefaultStageMinLow());
     StageBuffers buffers;
     for (const Stage& sg : stages) {
       auto s0 = std::chrono::steady_clock::now();

@@ -94,6 +94,11 @@ int DefaultBlockQubits(Precision p) {
   return p == Precision::kSingle ? 16 : 15;
 }
 
+int DefaultStageMinLow() {
+  static const int env = EnvInt("Z3BRA_SIM_STAGE_MIN_LOW", -1);
+  return env >= 0 ? env : kStageMinLow;
+}
+
 uint64_t StepMask(const std::vector<Op>& ops, const Step& st) {
   uint64_t m = 0;
   if (st.k > 0) {

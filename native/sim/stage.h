@@ -42,15 +42,17 @@ struct Stage {
   int gates = 0;  // original gates
 };
 
-// The block size by default: 2^14 complex128 amplitudes (256 KiB) stay in a
-// core's L2 beside the kernels' own data; complex64 blocks get one qubit
-// more for the same bytes. Z3BRA_SIM_BLOCK_QUBITS overrides it (0: off).
+// The block size by default: 2^15 complex128 amplitudes (512 KiB, inside a
+// core's L2 on the hosts we measured; 2^14 to 2^16 measured alike within
+// the noise); complex64 blocks get one qubit more for the same bytes.
+// Z3BRA_SIM_BLOCK_QUBITS overrides it (0: off).
 int DefaultBlockQubits(Precision p);
 
-// The fewest low qubits a block keeps (runs of 2^8 amplitudes, 4 KiB in
+// The fewest low qubits a block keeps (runs of 2^10 amplitudes, 16 KiB in
 // complex128): shorter runs stream poorly. Z3BRA_SIM_STAGE_MIN_LOW
 // overrides it.
 constexpr int kStageMinLow = 10;
+int DefaultStageMinLow();
 
 // Groups steps (in order) into stages for a state of n qubits of
 // real_bytes per real (8 or 4); no stage when n is not above block_qubits.
