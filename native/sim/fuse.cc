@@ -24,14 +24,6 @@ constexpr size_t kWindow = 64;
 
 int Popcount(uint64_t x) { return __builtin_popcountll(x); }
 
-uint64_t OpMask(const Op& op) {
-  int q[64];
-  int n = OpQubits(op, q, 64);
-  uint64_t m = 0;
-  for (int j = 0; j < n; ++j) m |= uint64_t{1} << q[j];
-  return m;
-}
-
 bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
 
 // Share of the state's cache lines a specialised kernel reads and writes:
@@ -109,12 +101,6 @@ void ApplySmall(const Op& op, const int* q, int k, cplx* v) {
 // Diagonal gates (phases, controlled phases, Z, RZ) and permutations (X,
 // CX, Toffoli, SWAP, Fredkin) fuse into blocks wider than dense ones: their
 // kernels stay memory-bound at any width up to kMaxDense.
-bool OpDiagonal(const Op& op) {
-  if (op.kind != OpKind::kU) return false;
-  const double* m = op.matrix.data();
-  return IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
-}
-
 bool OpPermutation(const Op& op) {
   if (op.kind == OpKind::kSwap) return true;
   if (op.kind != OpKind::kU) return false;
@@ -160,6 +146,20 @@ struct Group {
 };
 
 }  // namespace
+
+uint64_t OpMask(const Op& op) {
+  int q[64];
+  int n = OpQubits(op, q, 64);
+  uint64_t m = 0;
+  for (int j = 0; j < n; ++j) m |= uint64_t{1} << q[j];
+  return m;
+}
+
+bool OpDiagonal(const Op& op) {
+  if (op.kind != OpKind::kU) return false;
+  const double* m = op.matrix.data();
+  return m[2] == 0.0 && m[3] == 0.0 && m[4] == 0.0 && m[5] == 0.0;
+}
 
 BlockKind ClassifyMatrix(const double* m, int k) {
   const int d = 1 << k;

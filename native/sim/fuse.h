@@ -30,6 +30,10 @@ struct Step {
 // The qubits an op acts on (target or pair first, then controls); returns
 // their number.
 int OpQubits(const Op& op, int* q, int cap);
+// The qubits an op acts on, as a mask.
+uint64_t OpMask(const Op& op);
+// Whether an op is a 1-qubit matrix (any controls) with zero off-diagonals.
+bool OpDiagonal(const Op& op);
 // The op's full matrix on the qubits `q` (a superset of its own), basis bit
 // j being q[j]: controls included, so the result is unitary on 2^k states.
 void OpMatrix(const Op& op, const int* q, int k, double* m);

@@ -17,13 +17,30 @@ int Popcount(uint64_t x) { return __builtin_popcountll(x); }
 
 bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
 
+// The qubits a step acts on, as a mask.
+uint64_t StepMask(const std::vector<Op>& ops, const Step& st) {
+  if (st.k == 0) return OpMask(ops[st.op]);
+  uint64_t m = 0;
+  for (int j = 0; j < st.k; ++j) m |= uint64_t{1} << st.q[j];
+  return m;
+}
+
+// A stage of one step, run directly.
+Stage Direct(const std::vector<Step>& steps, size_t i) {
+  Stage s;
+  s.direct = true;
+  s.step = i;
+  s.gates = steps[i].gates;
+  return s;
+}
+
 // Whether a step only multiplies amplitudes by phases (all such steps
 // commute with one another).
 bool StepDiagonal(const std::vector<Op>& ops, const Step& st) {
   if (st.k > 0) return st.kind == BlockKind::kDiagonal;
   const Op& op = ops[st.op];
   const double* m = op.matrix.data();
-  if (op.kind == OpKind::kU) return IsZero(m[2], m[3]) && IsZero(m[4], m[5]);
+  if (op.kind == OpKind::kU) return OpDiagonal(op);
   if (op.kind == OpKind::kU2) {
     for (int r = 0; r < 4; ++r) {
       for (int c = 0; c < 4; ++c) {
@@ -99,29 +116,11 @@ int DefaultStageMinLow() {
   return env >= 0 ? env : kStageMinLow;
 }
 
-uint64_t StepMask(const std::vector<Op>& ops, const Step& st) {
-  uint64_t m = 0;
-  if (st.k > 0) {
-    for (int j = 0; j < st.k; ++j) m |= uint64_t{1} << st.q[j];
-    return m;
-  }
-  int q[64];
-  int n = OpQubits(ops[st.op], q, 64);
-  for (int j = 0; j < n; ++j) m |= uint64_t{1} << q[j];
-  return m;
-}
-
 std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, size_t real_bytes,
                               int block_qubits, int min_low) {
   std::vector<Stage> out;
   if (block_qubits <= 0 || n <= block_qubits || min_low > block_qubits) {
-    for (size_t i = 0; i < steps.size(); ++i) {
-      Stage s;
-      s.direct = true;
-      s.step = i;
-      s.gates = steps[i].gates;
-      out.push_back(std::move(s));
-    }
+    for (size_t i = 0; i < steps.size(); ++i) out.push_back(Direct(steps, i));
     return out;
   }
   std::vector<uint64_t> mask(steps.size());
@@ -174,13 +173,7 @@ std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step
       staged += StepCacheCost(ops, steps[i]);
     }
     if (take.size() == 1 || staged >= direct) {
-      for (size_t i : take) {
-        Stage s;
-        s.direct = true;
-        s.step = i;
-        s.gates = steps[i].gates;
-        out.push_back(std::move(s));
-      }
+      for (size_t i : take) out.push_back(Direct(steps, i));
       rest.swap(left);
       continue;
     }

@@ -84,9 +84,6 @@ class StageBuffers {
 void ApplyStage(Pool& pool, State& s, const std::vector<Op>& ops, const std::vector<Step>& steps, const Stage& st,
                 StageBuffers& bufs);
 
-// The qubits a step acts on, as a mask.
-uint64_t StepMask(const std::vector<Op>& ops, const Step& st);
-
 }  // namespace z3bra
 
 #endif  // Z3BRA_SIM_STAGE_H_
