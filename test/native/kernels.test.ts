@@ -205,9 +205,9 @@ function layer(n: number, r: () => number): Op[] {
 
 // The gate under test between a random state and a random mixing layer, so
 // that a wrong phase shows in the probabilities too.
-function sandwich(n: number, gate: Op, seed: number): Circuit {
-  const r = rng(seed)
-  const ops = [...layer(n, r), gate, ...layer(n, r)]
+// ops on n qubits, then every qubit measured into its own clbit.
+function measured(n: number, gates: Op[]): Circuit {
+  const ops = [...gates]
   for (let q = 0; q < n; q++) ops.push({ kind: 'measure', qubit: q, clbit: q })
   return {
     version: '2.0',
@@ -218,6 +218,11 @@ function sandwich(n: number, gate: Op, seed: number): Circuit {
     ops,
     gateCount: ops.length,
   }
+}
+
+function sandwich(n: number, gate: Op, seed: number): Circuit {
+  const r = rng(seed)
+  return measured(n, [...layer(n, r), gate, ...layer(n, r)])
 }
 
 const c = (re: number, im: number) => [re, im]
@@ -286,16 +291,7 @@ t.test('fused blocks of every size agree with unfused gates on random states (1e
   const r = rng(7)
   const ops: Op[] = []
   for (let d = 0; d < 6; d++) ops.push(...layer(N, r))
-  for (let q = 0; q < N; q++) ops.push({ kind: 'measure', qubit: q, clbit: q })
-  const circ: Circuit = {
-    version: '2.0',
-    numQubits: N,
-    numClbits: N,
-    qregs: [{ name: 'q', size: N, offset: 0 }],
-    cregs: [{ name: 'c', size: N, offset: 0 }],
-    ops,
-    gateCount: ops.length,
-  }
+  const circ = measured(N, ops)
   const ref = run(circ, { fusion: 0 }).dist
   for (const fusion of [2, 3, 4, 5]) {
     for (const env of [{}, { Z3BRA_SIM_SIMD: 'portable' }]) {
