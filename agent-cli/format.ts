@@ -174,15 +174,19 @@ export function jobsTable(jobs: Msg[]): string {
 // Outcomes printed per table; --json has them all.
 const PROBABILITIES_SHOWN = 64
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+// A circuit without classical bits has one outcome: the empty key.
+const outcomeKey = (k: string) => k || '(no clbits)'
+
 export function resultText(jobId: string, r: Msg): string {
   const out = [`result of job ${jobId}`]
   const counts = Object.entries(r.counts as Record<string, number>).sort((a, b) => b[1] - a[1])
   const total = counts.reduce((s, [, n]) => s + n, 0)
   if (counts.length) {
-    out.push(`  counts (${total} shots, ${counts.length} outcomes):`)
+    out.push(`  counts (${total} shots, ${plural(counts.length, 'outcome', 'outcomes')}):`)
     const shown = counts.slice(0, 32)
-    const w = Math.max(...shown.map(([k]) => k.length))
-    for (const [k, n] of shown) out.push(`    ${k.padEnd(w)}  ${String(n).padStart(8)}  ${((100 * n) / total).toFixed(2)}%`)
+    const w = Math.max(...shown.map(([k]) => outcomeKey(k).length))
+    for (const [k, n] of shown) out.push(`    ${outcomeKey(k).padEnd(w)}  ${String(n).padStart(8)}  ${((100 * n) / total).toFixed(2)}%`)
     if (counts.length > shown.length) out.push(`    ... ${counts.length - shown.length} more (use --json)`)
   }
   if (r.probabilities) {
@@ -190,8 +194,8 @@ export function resultText(jobId: string, r: Msg): string {
     const dist = (p.probabilities ?? p.top) as Record<string, number>
     const all = Object.entries(dist).sort((a, b) => b[1] - a[1])
     const entries = all.slice(0, PROBABILITIES_SHOWN)
-    out.push(`  probabilities (${p.outcomes} outcomes, ${entries.length} most likely shown):`)
-    for (const [k, v] of entries) out.push(`    ${k}  ${v.toPrecision(12)}`)
+    out.push(`  probabilities (${plural(p.outcomes, 'outcome', 'outcomes')}, ${entries.length} most likely shown):`)
+    for (const [k, v] of entries) out.push(`    ${outcomeKey(k)}  ${v.toPrecision(12)}`)
     if (p.outcomes > entries.length) out.push(`    ... ${p.outcomes - entries.length} more (use --json${p.top ? '; beyond 4096 outcomes only the 64 most likely are kept' : ''})`)
     const bits = p.bit_one_probability as number[] | undefined
     if (bits) {
@@ -200,7 +204,6 @@ export function resultText(jobId: string, r: Msg): string {
     }
   }
   const s = r.stats
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
   const fused = s.fused_ops
     ? ` as ${plural(s.fused_ops, 'fused step', 'fused steps')} in ${plural(s.passes, 'pass', 'passes')} over the state`
     : ''

@@ -78,6 +78,15 @@ t.test('OpenQASM 3 examples and mid-circuit measurement run too', async (t) => {
     .filter(([k]) => k.startsWith('1 '))
     .reduce((s, [, n]) => s + n, 0)
   t.ok(chiSquare({ one: ones, zero: 4000 - ones }, { one: Math.sin(0.6) ** 2, zero: Math.cos(0.6) ** 2 }).pValue > 1e-4)
+
+  // A circuit with no classical bits has one outcome, the empty key, which
+  // the text form names rather than printing a blank.
+  const bare = path.join(d.dir, 'bare.qasm')
+  fs.writeFileSync(bare, 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n')
+  const text = await cli(d, ['submit', bare, '--shots', '10', '--wait', '--probabilities'])
+  t.equal(text.code, 0, text.stderr)
+  t.match(text.stdout, /counts \(10 shots, 1 outcome\):\n {4}\(no clbits\) {2} {6}10 {2}100\.00%/)
+  t.match(text.stdout, /probabilities \(1 outcome, 1 most likely shown\):\n {4}\(no clbits\) {2}1\.00000000000/)
 })
 
 t.test('the CLI reports a missing daemon and bad input clearly', async (t) => {
