@@ -167,7 +167,7 @@ std::vector<double> MarginalT(Pool& pool, const State& s, const Terminal& t) {
           double sum = 0;
           uint64_t sub = 0;
           do {
-            uint64_t i = base | sub;
+            const uint64_t i = s.Phys(base | sub);
             double re = a[2 * i], im = a[2 * i + 1];
             sum += re * re + im * im;
             sub = (sub - rest) & rest;  // next subset of the unmeasured qubits
@@ -243,8 +243,9 @@ Distribution StateDistribution(Pool& pool, const State& s, const Terminal& t, in
     auto direct = [&](auto* a) {
       return Analyse(
           pool, t.m(),
-          [a](uint64_t j) {
-            double re = a[2 * j], im = a[2 * j + 1];
+          [a, &s](uint64_t j) {
+            const uint64_t i = s.Phys(j);
+            double re = a[2 * i], im = a[2 * i + 1];
             return re * re + im * im;
           },
           t, clbits);

@@ -9,11 +9,6 @@
 namespace z3bra {
 namespace {
 
-// Slabs of the tiled path: 2^kSlabBits contiguous amplitudes (16 KiB in
-// double), one per combination of the gate's high qubits, copied into a
-// per-thread buffer (at most 2^kMaxDense slabs, 512 KiB: inside L2).
-constexpr int kSlabBits = 10;
-
 uint64_t Insert(uint64_t i, const int* sorted, int k) {
   for (int j = 0; j < k; ++j) {
     uint64_t low = i & ((uint64_t{1} << sorted[j]) - 1);
@@ -91,55 +86,28 @@ void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m
   uint64_t mask = 0;
   for (int j = 0; j < k; ++j) mask |= uint64_t{1} << q[j];
 
-  // A gate streams the state once, walking its 2^k ranges in lockstep,
-  // unless its highest qubit pairs amplitudes 256 MiB or more apart: there
-  // lockstep measured 4.5-4.8 floor passes (1q, one thread) and copying
-  // 16 KiB slabs of each range through a buffer 2.7-3.1 (1.7 on two
-  // threads), while below that distance lockstep is ~1 and slabs 2.5-3.
+  // A gate streams the state once, walking its 2^k ranges in lockstep. In a
+  // padded state (state.h) each call stays inside one combination of the
+  // segment bits the gate does not touch: the kernel gets that
+  // combination's segment as its origin, the base's bits below the
+  // segment, and offsets mapped through Phys, so its carries never leave
+  // the segment and its high offsets reach across the gaps.
   uint64_t off[1 << kMaxDense];
   Offsets(q, k, off);
-  const int n = s.qubits();
-  if (!FarApart(q[k - 1], sizeof(T)) || n - kSlabBits < k + 1) {
-    pool.Run(
-        s.dim() >> k, [&](uint64_t b, uint64_t e, int) { groups(a, mask, off, Insert(b, q, k), e - b, mm); }, 64);
-    return;
-  }
-  // Tiled: the gate's qubits below kSlabBits stay where they are inside a
-  // slab; each high qubit h_j becomes slab-buffer qubit kSlabBits + j.
-  int lo = 0;
-  while (lo < k && q[lo] < kSlabBits) ++lo;
-  const int hi = k - lo;
-  int hq[kMaxDense], bq[kMaxDense];
-  uint64_t hmask = 0;
-  for (int j = 0; j < hi; ++j) {
-    hq[j] = q[lo + j];
-    hmask |= uint64_t{1} << hq[j];
-  }
-  for (int j = 0; j < lo; ++j) bq[j] = q[j];
-  for (int j = 0; j < hi; ++j) bq[lo + j] = kSlabBits + j;
-  uint64_t slab_off[1 << kMaxDense], buf_off[1 << kMaxDense];
-  Offsets(hq, hi, slab_off);
-  Offsets(bq, k, buf_off);
-  uint64_t bmask = 0;
-  for (int j = 0; j < k; ++j) bmask |= uint64_t{1} << bq[j];
-  const uint64_t slab = uint64_t{1} << kSlabBits;
-  const int slabs = 1 << hi;
-  const uint64_t buf_groups = (slab * slabs) >> k;
-  auto bgroups = Fn<T>::Get(k, bq[0]);
-  const uint64_t nstarts = s.dim() >> (kSlabBits + hi);
-  const uint64_t smask = hmask | (slab - 1);
-  pool.Run(nstarts, [&](uint64_t b, uint64_t e, int) {
-    static thread_local std::vector<T> buf;
-    if (buf.size() < 2 * slab * slabs + 64) buf.resize(2 * slab * slabs + 64);
-    T* t = buf.data();
-    uint64_t start = Insert(b << kSlabBits, hq, hi);
-    for (uint64_t x = b; x < e; ++x) {
-      for (int c = 0; c < slabs; ++c) std::memcpy(t + 2 * slab * c, a + 2 * (start + slab_off[c]), 2 * sizeof(T) * slab);
-      bgroups(t, bmask, buf_off, 0, buf_groups, mm);
-      for (int c = 0; c < slabs; ++c) std::memcpy(a + 2 * (start + slab_off[c]), t + 2 * slab * c, 2 * sizeof(T) * slab);
-      start = ((start | smask) + 1) & ~smask;
-    }
-  });
+  for (int c = 0; c < (1 << k); ++c) off[c] = s.Phys(off[c]);
+  const int seg = s.segment_qubits();
+  int klo = 0;
+  while (klo < k && q[klo] < seg) ++klo;
+  pool.Run(
+      s.dim() >> k,
+      [&](uint64_t b, uint64_t e, int) {
+        SplitAligned(b, e, seg - klo, [&](uint64_t pb, uint64_t pe) {
+          const uint64_t base = Insert(pb, q, k);
+          const uint64_t origin = seg == State::kPlain ? 0 : (base >> seg) << seg;
+          groups(a + 2 * s.Phys(origin), mask, off, base - origin, pe - pb, mm);
+        });
+      },
+      64);
 }
 
 }  // namespace

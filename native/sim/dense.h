@@ -56,10 +56,6 @@ const DenseKernels* Avx2Kernels();
 // Z3BRA_SIM_SIMD is not "portable"; decided once.
 const DenseKernels& ActiveKernels();
 
-// Whether a gate whose highest qubit is q pairs amplitudes 256 MiB or more
-// apart in a state of amplitude_bytes / 2 per real (see dense.cc, tiling).
-inline bool FarApart(int q, size_t real_bytes) { return (uint64_t{2} * real_bytes << q) >= (uint64_t{256} << 20); }
-
 // Applies the 2^k x 2^k matrix m (row-major, re/im pairs; basis bit j is
 // qubits[j]) on the given distinct qubits, in any order.
 void ApplyDense(Pool& pool, State& s, const int* qubits, int k, const double* m);

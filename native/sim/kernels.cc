@@ -17,17 +17,18 @@ constexpr uint64_t kGrain = 64;
 
 // Enumerates the indices whose bits at `pos` (sorted ascending) are zero:
 // compressed index i maps to Insert(i). Indices below the lowest position
-// stay contiguous, so a kernel walks runs of 2^pos[0] adjacent amplitudes.
+// stay contiguous, so a kernel walks runs of 2^pos[0] adjacent amplitudes,
+// cut at the state's segment boundaries so that every run lies in one.
 struct Spread {
   int k = 0;
   int pos[64];
   uint64_t run = 1;
 
-  explicit Spread(std::vector<int> p) {
+  Spread(std::vector<int> p, const State& s) {
     std::sort(p.begin(), p.end());
     k = static_cast<int>(p.size());
     for (int j = 0; j < k; ++j) pos[j] = p[j];
-    run = uint64_t{1} << pos[0];
+    run = uint64_t{1} << std::min(pos[0], s.segment_qubits());
   }
 
   uint64_t Insert(uint64_t i) const {
@@ -152,13 +153,22 @@ void InitZeroT(Pool& pool, State& s) {
     constexpr uint64_t kPage = 4096 / (2 * sizeof(T));
     pool.Run(
         s.dim(),
-        [a](uint64_t b, uint64_t e, int) {
-          for (uint64_t i = b; i < e; i += kPage) a[2 * i] = 0;
+        [&](uint64_t b, uint64_t e, int) {
+          SplitAligned(b, e, s.segment_qubits(), [&](uint64_t pb, uint64_t pe) {
+            T* p = a + 2 * (s.Phys(pb) - pb);
+            for (uint64_t i = pb; i < pe; i += kPage) p[2 * i] = 0;
+          });
         },
         kPage);
   } else {
     pool.Run(
-        s.dim(), [a](uint64_t b, uint64_t e, int) { std::memset(a + 2 * b, 0, (e - b) * 2 * sizeof(T)); }, kGrain);
+        s.dim(),
+        [&](uint64_t b, uint64_t e, int) {
+          SplitAligned(b, e, s.segment_qubits(), [&](uint64_t pb, uint64_t pe) {
+            std::memset(a + 2 * s.Phys(pb), 0, (pe - pb) * 2 * sizeof(T));
+          });
+        },
+        kGrain);
   }
   s.set_written();
   a[0] = 1;
@@ -215,8 +225,9 @@ void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls,
     }
   }
 
-  Spread sp(With(controls, target));
+  Spread sp(With(controls, target), s);
   const uint64_t cm = Mask(controls), tb = uint64_t{1} << target;
+  const uint64_t ptb = s.Phys(tb);
   T* a = s.data<T>();
   // Runs of one amplitude (target 0, no controls) would cost an index
   // computation and a call per pair: walk the interleaved pairs instead.
@@ -225,7 +236,12 @@ void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls,
     if (pairs) {
       pool.Run(
           s.dim() / 2,
-          [&](uint64_t b, uint64_t e, int) { body(std::integral_constant<int, 4>(), a + 4 * b, a + 4 * b + 2, e - b); },
+          [&](uint64_t b, uint64_t e, int) {
+            SplitAligned(b, e, s.segment_qubits() - 1, [&](uint64_t pb, uint64_t pe) {
+              T* p = a + 2 * s.Phys(2 * pb);
+              body(std::integral_constant<int, 4>(), p, p + 2, pe - pb);
+            });
+          },
           kGrain);
       return;
     }
@@ -233,8 +249,8 @@ void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls,
         sp.Count(s.dim()),
         [&](uint64_t b, uint64_t e, int) {
           sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
-            T* p0 = a + 2 * (base | cm);
-            body(std::integral_constant<int, 2>(), p0, p0 + 2 * tb, len);
+            T* p0 = a + 2 * s.Phys(base | cm);
+            body(std::integral_constant<int, 2>(), p0, p0 + 2 * ptb, len);
           });
         },
         kGrain);
@@ -260,7 +276,7 @@ void ApplyUT(Pool& pool, State& s, int target, const std::vector<int>& controls,
 
 template <class T>
 void ApplySwapT(Pool& pool, State& s, int qa, int qb, const std::vector<int>& controls) {
-  Spread sp(With(With(controls, qa), qb));
+  Spread sp(With(With(controls, qa), qb), s);
   const uint64_t cm = Mask(controls), ba = uint64_t{1} << qa, bb = uint64_t{1} << qb;
   T* a = s.data<T>();
   pool.Run(
@@ -268,7 +284,7 @@ void ApplySwapT(Pool& pool, State& s, int qa, int qb, const std::vector<int>& co
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
           uint64_t i = base | cm;
-          SwapRuns<2>(a + 2 * (i | ba), a + 2 * (i | bb), len);
+          SwapRuns<2>(a + 2 * s.Phys(i | ba), a + 2 * s.Phys(i | bb), len);
         });
       },
       kGrain);
@@ -298,7 +314,7 @@ void Dense4(T* const* p, uint64_t len, const double* mm) {
 
 template <class T>
 void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
-  Spread sp({q0, q1});
+  Spread sp({q0, q1}, s);
   const uint64_t b0 = uint64_t{1} << q0, b1 = uint64_t{1} << q1;
   const uint64_t off[4] = {0, b0, b1, b0 | b1};
   T* a = s.data<T>();
@@ -309,9 +325,11 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
     pool.Run(
         s.dim() / 4,
         [&](uint64_t b, uint64_t e, int) {
-          T* p[4];
-          for (int k = 0; k < 4; ++k) p[k] = a + 2 * (4 * b + off[k]);
-          Dense4<8>(p, e - b, mm);
+          SplitAligned(b, e, s.segment_qubits() - 2, [&](uint64_t pb, uint64_t pe) {
+            T* p[4];
+            for (int k = 0; k < 4; ++k) p[k] = a + 2 * (s.Phys(4 * pb) + off[k]);
+            Dense4<8>(p, pe - pb, mm);
+          });
         },
         kGrain);
     return;
@@ -321,7 +339,7 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
           T* p[4];
-          for (int k = 0; k < 4; ++k) p[k] = a + 2 * (base + off[k]);
+          for (int k = 0; k < 4; ++k) p[k] = a + 2 * s.Phys(base + off[k]);
           Dense4<2>(p, len, mm);
         });
       },
@@ -330,14 +348,19 @@ void ApplyU2T(Pool& pool, State& s, int q0, int q1, const double* m) {
 
 // Calls span(base, len) on every run of the state where the qubits cpos
 // (bits cm) are all 1, split over the pool; the whole state when none.
+// No run crosses a segment boundary.
 template <class Span>
 void ForControlledSpans(Pool& pool, const State& s, const std::vector<int>& cpos, uint64_t cm, Span&& span) {
   if (cpos.empty()) {
     pool.Run(
-        s.dim(), [&](uint64_t b, uint64_t e, int) { span(b, e - b); }, kGrain);
+        s.dim(),
+        [&](uint64_t b, uint64_t e, int) {
+          SplitAligned(b, e, s.segment_qubits(), [&](uint64_t pb, uint64_t pe) { span(pb, pe - pb); });
+        },
+        kGrain);
     return;
   }
-  Spread sp(cpos);
+  Spread sp(cpos, s);
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) { sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) { span(base | cm, len); }); },
@@ -394,9 +417,9 @@ void DiagonalLowT(Pool& pool, State& s, const int* q, int k, const double* diag)
       if (identity[o]) continue;
       const T* ph = &tab[8 * o];
       if constexpr (std::is_same_v<T, double>) {
-        ActiveKernels().phase4(a + 2 * p, chunk, ph);
+        ActiveKernels().phase4(a + 2 * s.Phys(p), chunk, ph);
       } else {
-        ActiveKernels().phase4_f(a + 2 * p, chunk, ph);
+        ActiveKernels().phase4_f(a + 2 * s.Phys(p), chunk, ph);
       }
     }
   };
@@ -441,7 +464,7 @@ void DiagonalBlockT(Pool& pool, State& s, const int* q, int k, const double* dia
       for (int j = 0; j < k; ++j) idx |= ((p >> q[j]) & 1) << j;
       const double re = diag[2 * idx], im = diag[2 * idx + 1];
       if (re == 1.0 && im == 0.0) continue;
-      Phase<2>(a + 2 * p, chunk, re, im);
+      Phase<2>(a + 2 * s.Phys(p), chunk, re, im);
     }
   };
   ForControlledSpans(pool, s, cpos, cm, span);
@@ -491,21 +514,22 @@ void PermutationBlockT(Pool& pool, State& s, const int* q_in, int k_in, const in
     for (int j = 0; j < k; ++j) {
       if ((c >> j) & 1) o |= uint64_t{1} << q[j];
     }
-    off[c] = o;
+    off[c] = s.Phys(o);
   }
   int moved[128], nm = 0;
   for (int r = 0; r < d; ++r) {
     if (from[r] != r) moved[nm++] = r;
   }
   if (nm == 0) return;
-  Spread sp(std::vector<int>(q, q + k));
+  Spread sp(std::vector<int>(q, q + k), s);
   T* a = s.data<T>();
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
+          T* run = a + 2 * s.Phys(base);
           for (uint64_t l = 0; l < len; ++l) {
-            T* g = a + 2 * (base + l);
+            T* g = run + 2 * l;
             T tmp[256];
             for (int x = 0; x < nm; ++x) {
               const T* src = g + 2 * off[from[moved[x]]];
@@ -533,8 +557,9 @@ void QubitProbabilitiesT(Pool& pool, const State& s, int q, double* p0, double* 
     for (uint64_t c = cb; c < ce; ++c) {
       double s0 = 0, s1 = 0;
       uint64_t end = std::min(dim, (c + 1) * kChunk);
+      const T* ac = a + 2 * (s.Phys(c * kChunk) - c * kChunk);  // a chunk lies in one segment
       for (uint64_t i = c * kChunk; i < end; ++i) {
-        double re = a[2 * i], im = a[2 * i + 1];
+        double re = ac[2 * i], im = ac[2 * i + 1];
         double p = re * re + im * im;
         if ((i >> q) & 1) {
           s1 += p;
@@ -560,13 +585,13 @@ void CollapseT(Pool& pool, State& s, int q, int outcome, double prob, bool reset
   const T scale = T(1.0 / std::sqrt(prob));
   const uint64_t tb = uint64_t{1} << q;
   T* a = s.data<T>();
-  Spread sp({q});
+  Spread sp({q}, s);
   pool.Run(
       sp.Count(s.dim()),
       [&](uint64_t b, uint64_t e, int) {
         sp.ForRuns(b, e, [&](uint64_t base, uint64_t len) {
-          T* p0 = a + 2 * base;
-          T* p1 = p0 + 2 * tb;
+          T* p0 = a + 2 * s.Phys(base);
+          T* p1 = p0 + 2 * s.Phys(tb);
           T* keep = outcome ? p1 : p0;
           T* drop = outcome ? p0 : p1;
           for (uint64_t l = 0; l < 2 * len; ++l) {
@@ -589,8 +614,9 @@ std::vector<double> ChunkNormsT(Pool& pool, const State& s) {
     for (uint64_t c = cb; c < ce; ++c) {
       double t = 0;
       uint64_t end = std::min(dim, (c + 1) * kChunk);
+      const T* ac = a + 2 * (s.Phys(c * kChunk) - c * kChunk);
       for (uint64_t i = c * kChunk; i < end; ++i) {
-        double re = a[2 * i], im = a[2 * i + 1];
+        double re = ac[2 * i], im = ac[2 * i + 1];
         t += re * re + im * im;
       }
       out[c] = t;
@@ -606,10 +632,16 @@ void InitZero(Pool& pool, State& s) { Z3BRA_BY_PRECISION(s, InitZeroT<T>(pool, s
 void CopyState(Pool& pool, const State& from, State& to) {
   const char* src = from.data<char>();
   char* dst = to.data<char>();
+  // The same n and precision, so the same layout; gaps are not copied.
   const uint64_t unit = from.bytes() >> from.qubits();
   pool.Run(
       from.dim(),
-      [src, dst, unit](uint64_t b, uint64_t e, int) { std::memcpy(dst + unit * b, src + unit * b, (e - b) * unit); },
+      [&](uint64_t b, uint64_t e, int) {
+        SplitAligned(b, e, from.segment_qubits(), [&](uint64_t pb, uint64_t pe) {
+          const uint64_t at = unit * from.Phys(pb);
+          std::memcpy(dst + at, src + at, (pe - pb) * unit);
+        });
+      },
       kGrain);
 }
 
@@ -651,7 +683,12 @@ void Scale(Pool& pool, State& s, double re, double im) {
   Z3BRA_BY_PRECISION(s, {
     T* a = s.data<T>();
     pool.Run(
-        s.dim(), [&](uint64_t b, uint64_t e, int) { Phase<2>(a + 2 * b, e - b, re, im); }, kGrain);
+        s.dim(),
+        [&](uint64_t b, uint64_t e, int) {
+          SplitAligned(b, e, s.segment_qubits(),
+                       [&](uint64_t pb, uint64_t pe) { Phase<2>(a + 2 * s.Phys(pb), pe - pb, re, im); });
+        },
+        kGrain);
   });
 }
 

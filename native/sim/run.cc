@@ -43,19 +43,7 @@ bool DenseOnly() {
 
 void ApplyUnitary(Pool& pool, State& s, const Op& op) {
   int q[kMaxDense];
-  // A gate on a qubit whose halves lie 256 MiB or more apart takes the
-  // dense kernel's slab-tiled path (dense.cc), which measured 1.5x faster
-  // there than the specialised lockstep kernels. Its matrix holds exact 0s
-  // and 1s for X, CX, SWAP and Toffoli, so amplitudes still only move:
-  // x * 1 + y * 0 is x to the bit.
-  bool far = false;
-  {
-    int all[64];
-    int n = OpQubits(op, all, 64);
-    for (int j = 0; j < n && j < 64; ++j) far = far || FarApart(all[j], s.single() ? sizeof(float) : sizeof(double));
-    far = far && n <= kMaxDense;
-  }
-  if (DenseOnly() || far) {
+  if (DenseOnly()) {
     int k = OpQubits(op, q, kMaxDense);
     if (k <= kMaxDense) {
       std::vector<double> m(2u << (2 * k));
@@ -67,8 +55,8 @@ void ApplyUnitary(Pool& pool, State& s, const Op& op) {
   const double* m = op.matrix.data();
   switch (op.kind) {
     case OpKind::kU:
-      // Dense uncontrolled gates take the dense kernel (vectorised, tiled
-      // for high targets); the rest have cheaper specialised paths.
+      // Dense uncontrolled gates take the vectorised dense kernel; the rest
+      // have cheaper specialised paths.
       if (op.controls.empty() && !(IsZero(m[2], m[3]) && IsZero(m[4], m[5])) &&
           !(IsZero(m[0], m[1]) && IsZero(m[6], m[7]))) {
         ApplyDense(pool, s, op.q, 1, m);
@@ -140,9 +128,10 @@ std::vector<uint64_t> SampleSortedT(Pool& pool, const State& s, const std::vecto
     // the sweep reach norms[c] exactly, so a target inside the chunk is hit.
     double within = target - before;
     uint64_t end = std::min(s.dim(), (c + 1) * kChunk);
+    const T* ac = a + 2 * (s.Phys(c * kChunk) - c * kChunk);  // a chunk lies in one segment
     uint64_t hit = end;
     for (uint64_t i = pos; i < end; ++i) {
-      double re = a[2 * i], im = a[2 * i + 1];
+      double re = ac[2 * i], im = ac[2 * i + 1];
       double p = re * re + im * im;
       if (p > 0) nonzero = i;
       if (inside + p > within) {
@@ -197,8 +186,8 @@ class Runner {
     const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
     std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
     static const bool profile = std::getenv("Z3BRA_SIM_PROFILE") != nullptr;
-    std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, c_.precision == Precision::kSingle ? sizeof(float) : sizeof(double),
-                                            DefaultBlockQubits(c_.precision), DefaultStageMinLow());
+    const int block = std::min(DefaultBlockQubits(c_.precision), State::SegmentQubitsFor(c_.qubits, c_.precision));
+    std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, block, DefaultStageMinLow());
     StageBuffers buffers;
     for (const Stage& sg : stages) {
       auto s0 = std::chrono::steady_clock::now();

@@ -77,8 +77,6 @@ uint64_t Insert(uint64_t i, const std::vector<int>& pos) {
 // Floor passes a stage whose block is copied pays for the copies
 // (measured: a gather and a scatter cost two to three in-place passes).
 constexpr double kCopiedStagePasses = 2.5;
-// What a step on far-apart qubits costs on its own beyond its price.
-constexpr double kFarStepPasses = 1.5;
 
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -116,8 +114,8 @@ int DefaultStageMinLow() {
   return env >= 0 ? env : kStageMinLow;
 }
 
-std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, size_t real_bytes,
-                              int block_qubits, int min_low) {
+std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, int block_qubits,
+                              int min_low) {
   std::vector<Stage> out;
   if (block_qubits <= 0 || n <= block_qubits || min_low > block_qubits) {
     for (size_t i = 0; i < steps.size(); ++i) out.push_back(Direct(steps, i));
@@ -166,10 +164,6 @@ std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step
     double direct = 0, staged = copied ? kCopiedStagePasses : 1.0;
     for (size_t i : take) {
       direct += StepCost(ops, steps[i]);
-      // On its own, a step on a qubit whose halves lie 256 MiB or more
-      // apart takes the dense slab path (dense.cc): 2-3 floor passes.
-      const int top = 63 - __builtin_clzll(mask[i]);
-      if (FarApart(top, real_bytes)) direct += kFarStepPasses;
       staged += StepCacheCost(ops, steps[i]);
     }
     if (take.size() == 1 || staged >= direct) {
@@ -255,7 +249,7 @@ void ApplyStage(Pool& pool, State& s, const std::vector<Op>& ops, const std::vec
     for (int j = 0; j < h; ++j) {
       if ((r >> j) & 1) o |= uint64_t{1} << st.high[j];
     }
-    off[r] = o;
+    off[r] = s.Phys(o);
   }
   if (h > 0) bufs.Reserve(pool.size(), (size_t{1} << b) * amp);
   pool.Run(
@@ -265,7 +259,7 @@ void ApplyStage(Pool& pool, State& s, const std::vector<Op>& ops, const std::vec
         if (h == 0) {
           // The block is contiguous: work on it where it lies.
           for (uint64_t g = gb; g < ge; ++g) {
-            State view(b, s.precision(), a + (g << b) * amp);
+            State view(b, s.precision(), a + s.Phys(g << b) * amp);
             for (const Step& x : st.steps) ApplyStep(one, view, st.ops, x);
           }
           return;
@@ -274,9 +268,10 @@ void ApplyStage(Pool& pool, State& s, const std::vector<Op>& ops, const std::vec
         State view(b, s.precision(), buf);
         for (uint64_t g = gb; g < ge; ++g) {
           const uint64_t base = Insert(g << st.low, st.high);
-          for (size_t r = 0; r < off.size(); ++r) std::memcpy(buf + r * run_bytes, a + (base + off[r]) * amp, run_bytes);
+          const uint64_t at = s.Phys(base);
+          for (size_t r = 0; r < off.size(); ++r) std::memcpy(buf + r * run_bytes, a + (at + off[r]) * amp, run_bytes);
           for (const Step& x : st.steps) ApplyStep(one, view, st.ops, x);
-          for (size_t r = 0; r < off.size(); ++r) std::memcpy(a + (base + off[r]) * amp, buf + r * run_bytes, run_bytes);
+          for (size_t r = 0; r < off.size(); ++r) std::memcpy(a + (at + off[r]) * amp, buf + r * run_bytes, run_bytes);
         }
 
       },

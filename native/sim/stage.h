@@ -54,12 +54,13 @@ int DefaultBlockQubits(Precision p);
 constexpr int kStageMinLow = 10;
 int DefaultStageMinLow();
 
-// Groups steps (in order) into stages for a state of n qubits of
-// real_bytes per real (8 or 4); no stage when n is not above block_qubits.
+// Groups steps (in order) into stages for a state of n qubits; no stage
+// when n is not above block_qubits, which must not pass the state's
+// segment (State::SegmentQubitsFor) so that a block lies in one segment.
 // min_low is the fewest low qubits a block keeps: runs of fewer contiguous
 // amplitudes stream poorly.
-std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, size_t real_bytes,
-                              int block_qubits, int min_low);
+std::vector<Stage> PlanStages(const std::vector<Op>& ops, const std::vector<Step>& steps, int n, int block_qubits,
+                              int min_low);
 
 // One step on a state (unfused gates on their own kernels).
 void ApplyStep(Pool& pool, State& s, const std::vector<Op>& ops, const Step& st);

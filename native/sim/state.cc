@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "circuit.h"
@@ -31,15 +32,41 @@ uint64_t AvailableBytes() {
 
 }  // namespace
 
+int State::SegmentQubitsFor(int n, Precision p) {
+  static const int env = [] {
+    const char* v = std::getenv("Z3BRA_SIM_SEGMENT_QUBITS");
+    return v == nullptr || *v == '\0' ? -1 : std::atoi(v);
+  }();
+  int seg = p == Precision::kSingle ? 25 : 24;  // 256 MiB
+  if (env == 0) return kPlain;
+  if (env > 0) seg = std::max(env, 12);
+  return n > seg ? seg : kPlain;
+}
+
+uint64_t State::GapFor(Precision p) {
+  static const uint64_t env = [] {
+    const char* v = std::getenv("Z3BRA_SIM_SEGMENT_GAP");
+    return v == nullptr || *v == '\0' ? uint64_t{256} << 10 : std::strtoull(v, nullptr, 10);
+  }();
+  return env / (p == Precision::kSingle ? 8 : 16);
+}
+
 State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precision_(precision) {
   if (n > 59) {
     throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs 2^" + std::to_string(n + 4) + " bytes");
   }
-  size_t bytes = BytesFor(n, precision);
+  seg_ = SegmentQubitsFor(n, precision);
+  gap_ = seg_ == kPlain ? 0 : GapFor(precision);
+  // The mapping spans every segment and the gaps between them.
+  size_t bytes = (BytesFor(n, precision) >> n) * (Phys(dim_ - 1) + 1);
+  const std::string need = "a statevector of " + std::to_string(n) + " qubits needs " +
+                           std::to_string(BytesFor(n, precision)) + " bytes" +
+                           (bytes > BytesFor(n, precision)
+                                ? " (and " + std::to_string(bytes - BytesFor(n, precision)) + " of gaps between its segments)"
+                                : std::string());
   uint64_t avail = AvailableBytes();
   if (avail != 0 && bytes > avail) {
-    throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs " + std::to_string(bytes) +
-                      " bytes, more than the " + std::to_string(avail) + " bytes available");
+    throw MemoryError(need + ", more than the " + std::to_string(avail) + " bytes available");
   }
   // States of 2 MiB and more are aligned to a huge page and asked to use
   // them: a gate on a high qubit strides across the whole vector, and 4 KiB
@@ -50,8 +77,7 @@ State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precis
   void* p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     map_ = nullptr;
-    throw MemoryError("a statevector of " + std::to_string(n) + " qubits needs " + std::to_string(bytes) +
-                      " bytes, which the system refused");
+    throw MemoryError(need + ", which the system refused");
   }
   map_ = p;
   uintptr_t base = reinterpret_cast<uintptr_t>(p);

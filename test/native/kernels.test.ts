@@ -302,3 +302,72 @@ t.test('fused blocks of every size agree with unfused gates on random states (1e
   }
   t.end()
 })
+
+t.test('a padded state gives the plain layout\'s results bit for bit', (t) => {
+  // Segments of 2^12 amplitudes stand in for the 256 MiB of a large state,
+  // so that qubits 12 and 13 pair amplitudes across segment gaps. Both runs
+  // use the same 12-qubit stage blocks, so they do the same arithmetic.
+  const plain = { Z3BRA_SIM_SEGMENT_QUBITS: '0', Z3BRA_SIM_BLOCK_QUBITS: '12' }
+  const padded = { Z3BRA_SIM_SEGMENT_QUBITS: '12', Z3BRA_SIM_BLOCK_QUBITS: '12' }
+  const N = 14
+  const r = rng(1234)
+  const spots = [0, 1, 11, 12, 13]
+  const gates: Op[] = [...layer(N, r)]
+  let n = 0
+  const add = (g: Op) => {
+    gates.push(g)
+    if (++n % 8 === 0) gates.push(...layer(N, r))
+  }
+  for (const matrix of Object.values(KINDS)) {
+    for (let nc = 0; nc <= 2; nc++) {
+      for (const qs of positions(spots.length, nc + 1)) {
+        const q = qs.map((i) => spots[i])
+        add({ kind: 'u', target: q[0], controls: q.slice(1), matrix })
+      }
+    }
+  }
+  for (const qs of positions(spots.length, 3)) {
+    const q = qs.map((i) => spots[i])
+    if (q[0] < q[1]) add({ kind: 'swap', a: q[0], b: q[1], controls: [q[2]] })
+  }
+  for (const [a, b] of positions(spots.length, 2)) {
+    const m: number[] = []
+    for (let i = 0; i < 32; i++) m.push(r() - 0.5)
+    add({ kind: 'u2', q0: spots[a], q1: spots[b], matrix: m })
+  }
+  // A mid-circuit measure on a high qubit, a condition on it and a reset:
+  // the branch copies, the collapse and the qubit probabilities.
+  gates.push({ kind: 'measure', qubit: 13, clbit: 13 })
+  gates.push({ kind: 'if', bits: [13], value: 1n, op: { kind: 'u', target: 12, controls: [], matrix: KINDS.x } })
+  gates.push({ kind: 'reset', qubit: 12 }, ...layer(N, r))
+  const circ = measured(N, gates)
+  let compared = 0
+  for (const precision of ['double', 'single'] as const) {
+    for (const fusion of [0, undefined]) {
+      for (const kernels of [{}, { Z3BRA_SIM_KERNELS: 'dense' }]) {
+        const opts = { fusion, precision, threads: 2, shots: 3000, seed: 7n }
+        const what = `${precision} fusion ${fusion ?? 'auto'} ${JSON.stringify(kernels)}`
+        const a = run(circ, opts, { ...plain, ...kernels }).out
+        const b = run(circ, opts, { ...padded, ...kernels }).out
+        t.same(b.probabilities, a.probabilities, `${what}: probabilities`)
+        t.same(b.counts, a.counts, `${what}: counts`)
+        compared++
+      }
+    }
+  }
+  // And the QASMBench circuits past one such segment.
+  for (const name of circuits) {
+    const c = load(name)
+    if (c.numQubits <= 12 || c.numQubits > 20) continue
+    for (const fusion of [0, undefined]) {
+      const opts = { fusion, threads: 2, shots: 1000 }
+      const a = run(c, opts, plain).out
+      const b = run(c, opts, padded).out
+      t.same(b.probabilities, a.probabilities, `${name} fusion ${fusion ?? 'auto'}: probabilities`)
+      t.same(b.counts, a.counts, `${name} fusion ${fusion ?? 'auto'}: counts`)
+      compared++
+    }
+  }
+  t.ok(compared >= 20, `${compared} runs compared`)
+  t.end()
+})
