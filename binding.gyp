@@ -39,6 +39,7 @@
         'native/sim/dense.cc',
         'native/sim/dense-portable.cc',
         'native/sim/dense-avx2.cc',
+        'native/sim/dense-avx512.cc',
         'native/sim/fuse.cc',
         'native/sim/run.cc',
         'native/sim/stage.cc',
@@ -51,7 +52,8 @@
       # node-gyp's common.gypi adds -fno-exceptions and -O3 for Release; the
       # runner reports parse errors with exceptions. The baseline is
       # x86-64-v2 so that one binary runs anywhere; the dense kernels carry
-      # their own AVX2+FMA build (dense-avx2.cc), chosen at run time.
+      # their own AVX2+FMA builds (dense-avx2.cc, and dense-avx512.cc with
+      # AVX-512VL registers), chosen at run time.
       'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
       'cflags_cc': [ '-std=c++17', '-O3', '-march=x86-64-v2', '-mtune=native', '-fno-math-errno', '-pthread', '-Wall', '-Wextra' ],
       'ldflags': [ '-pthread' ],

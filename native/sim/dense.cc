@@ -52,13 +52,19 @@ void Offsets(const int* sorted, int k, uint64_t* off) {
 }
 
 const DenseKernels& Choose() {
+  // Z3BRA_SIM_SIMD=portable or avx2 caps the choice (for the tests and
+  // the benches that compare the builds).
   const char* env = std::getenv("Z3BRA_SIM_SIMD");
   if (env != nullptr && std::strcmp(env, "portable") == 0) return PortableKernels();
+  const bool cap_avx2 = env != nullptr && std::strcmp(env, "avx2") == 0;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (Avx2Kernels() != nullptr && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return *Avx2Kernels();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!cap_avx2 && avx2 && Avx512Kernels() != nullptr && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512vl")) {
+    return *Avx512Kernels();
   }
+  if (avx2 && Avx2Kernels() != nullptr) return *Avx2Kernels();
 #endif
   return PortableKernels();
 }

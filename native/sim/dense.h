@@ -33,7 +33,7 @@ using Phase4Fn = void (*)(double* a, uint64_t len, const double* ph);
 using Phase4FnF = void (*)(float* a, uint64_t len, const float* ph);
 
 struct DenseKernels {
-  const char* name;  // "avx2+fma", or the baseline build-info.h names
+  const char* name;  // "avx2+fma", "avx2+fma+avx512vl", or the baseline build-info.h names
   GroupsFn groups[kMaxDense + 1];  // index k; [0] unused
   GroupsFnF groups_f[kMaxDense + 1];
   // The same as groups, for a gate whose lowest qubit is at least 1, with
@@ -52,6 +52,9 @@ struct DenseKernels {
 const DenseKernels& PortableKernels();
 // nullptr when this build has no AVX2 variant.
 const DenseKernels* Avx2Kernels();
+// The AVX2 kernels compiled with AVX-512VL's 32 vector registers; nullptr
+// when this build has none.
+const DenseKernels* Avx512Kernels();
 // The variant in use: AVX2 when the CPU supports AVX2 and FMA and
 // Z3BRA_SIM_SIMD is not "portable"; decided once.
 const DenseKernels& ActiveKernels();
