@@ -104,7 +104,7 @@ t.test('a Bell pair has exact probabilities and plausible counts', (t) => {
   t.equal(out.stats.ops, 4)
   t.equal(out.stats.precision, 'double')
   t.equal(out.seed, '7')
-  t.match(out.build, { simulator: /^z3bra-sim /, compiler: /\S/, flags: /-O3/, simd: /^(avx2\+fma|sse2|generic|neon)$/ })
+  t.match(out.build, { simulator: /^z3bra-sim /, compiler: /\S/, flags: /-O3/, simd: /^(avx2\+fma(\+avx512vl)?|sse2|generic|neon)$/ })
   t.end()
 })
 
