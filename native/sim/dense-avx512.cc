@@ -4,7 +4,9 @@
 // instead of 16, so a 2-qubit gate's matrix rows stay in registers instead
 // of being reloaded per column (unfused dense 2q gates on one thread: a
 // median 1.38 floor passes with the AVX2 build, 1.23 with this one, same
-// run). Chosen at run time only when the CPU has AVX-512F and AVX-512VL.
+// run). With those registers, dense blocks of 2 qubits and more take the
+// three-product kernels (GaussPairs, GaussQuadsF in dense-impl.h). Chosen
+// at run time only when the CPU has AVX-512F and AVX-512VL.
 #include <cstdint>
 
 #include "dense.h"
@@ -13,6 +15,7 @@
 #pragma GCC target("avx2,fma,avx512f,avx512vl")
 #include <immintrin.h>
 #define Z3BRA_DENSE_AVX2 1
+#define Z3BRA_DENSE_WIDE_REGS 1
 
 namespace z3bra {
 namespace avx512 {
