@@ -4,7 +4,7 @@
 // instead of 16, so a 2-qubit gate's matrix rows stay in registers instead
 // of being reloaded per column (unfused dense 2q gates on one thread: a
 // median 1.38 floor passes with the AVX2 build, 1.23 with this one, same
-// run). With those registers, dense blocks of 2 qubits and more take the
+// run). With those registers, dense blocks of 3 qubits and more take the
 // three-product kernels (GaussPairs, GaussQuadsF in dense-impl.h). Chosen
 // at run time only when the CPU has AVX-512F and AVX-512VL.
 #include <cstdint>
