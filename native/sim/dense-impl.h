@@ -245,121 +245,121 @@ static inline void GaussMatrix(const T* m, T (*ga)[D][L], T (*gs)[D][L], T (*gd)
   }
 }
 
-// Four groups per step (two pairs of adjacent groups), lowest gate qubit
-// >= 1, base and count even; a pair left at the end goes to Pairs.
+// What differs between the precisions in the three-product kernels. A
+// vector holds W complex amplitudes of one row: W adjacent groups, a
+// "run", which needs the lowest gate qubit >= log2 W. A step takes two
+// runs, split into a vector of real parts and one of imaginary parts
+// (lanes in an order the merge undoes), and what is left at the end goes
+// to the plain kernel.
+template <class T>
+struct GaussLanes;
+template <>
+struct GaussLanes<double> {
+  using V = __m256d;
+  static constexpr uint64_t W = 2;
+  static V Load(const double* p) { return _mm256_loadu_pd(p); }
+  static V LoadAligned(const double* p) { return _mm256_load_pd(p); }
+  static void Store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static V Zero() { return _mm256_setzero_pd(); }
+  static V Fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V Add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V Sub(V a, V b) { return _mm256_sub_pd(a, b); }
+  // Lanes: groups 0, 2, 1, 3 (unpack works inside 128-bit halves).
+  static V Real(V u, V v) { return _mm256_unpacklo_pd(u, v); }
+  static V Imag(V u, V v) { return _mm256_unpackhi_pd(u, v); }
+  static V First(V re, V im) { return _mm256_unpacklo_pd(re, im); }
+  static V Second(V re, V im) { return _mm256_unpackhi_pd(re, im); }
+  template <int K>
+  static void Rest(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
+    Pairs<K>(a, mask, off, base, count, m);
+  }
+};
+template <>
+struct GaussLanes<float> {
+  using V = __m256;
+  static constexpr uint64_t W = 4;
+  static V Load(const float* p) { return _mm256_loadu_ps(p); }
+  static V LoadAligned(const float* p) { return _mm256_load_ps(p); }
+  static void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V Zero() { return _mm256_setzero_ps(); }
+  static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V Add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  // Lanes: groups 0, 1, 4, 5, 2, 3, 6, 7 (shuffle works inside 128-bit
+  // halves).
+  static V Real(V u, V v) { return _mm256_shuffle_ps(u, v, 0x88); }
+  static V Imag(V u, V v) { return _mm256_shuffle_ps(u, v, 0xDD); }
+  static V First(V re, V im) { return _mm256_unpacklo_ps(re, im); }
+  static V Second(V re, V im) { return _mm256_unpackhi_ps(re, im); }
+  template <int K>
+  static void Rest(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+    QuadsF<K>(a, mask, off, base, count, m);
+  }
+};
+
+// Two runs of W groups per step: base and count multiples of W.
+template <int K, class T>
+void GaussRuns(T* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const T* m) {
+  using L = GaussLanes<T>;
+  using V = typename L::V;
+  constexpr int D = 1 << K, N = 32 / sizeof(T);
+  constexpr uint64_t W = L::W, low = W - 1;
+  alignas(32) T ga[D][D][N], gs[D][D][N], gd[D][D][N];
+  GaussMatrix<D, N>(m, ga, gs, gd);
+  uint64_t pb = base;
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += W) pb = NextBase(pb | low, mask);
+  const bool linear = LinearPrefetch(mask, sizeof(T));
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  constexpr int R = D < kGaussRows ? D : kGaussRows;
+  uint64_t i = 0;
+  for (; i + 2 * W <= count; i += 2 * W) {
+    const uint64_t b0 = base, b1 = NextBase(base | low, mask);
+    if (linear) {
+      // One vector per row and run: 64 * 2^K bytes, 2^K lines.
+      for (int l = 0; l < D; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
+      lp += 64 * D;
+    } else {
+      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+    }
+    pb = NextBase(NextBase(pb | low, mask) | low, mask);
+    V xr[D], xi[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      const V u = L::Load(a + 2 * (b0 + off[c])), v = L::Load(a + 2 * (b1 + off[c]));
+      xr[c] = L::Real(u, v);
+      xi[c] = L::Imag(u, v);
+      xs[c] = L::Add(xr[c], xi[c]);
+    }
+    V yr[D], yi[D];
+    for (int r0 = 0; r0 < D; r0 += R) {
+      V t1[R], t2[R], t3[R];
+      for (int r = 0; r < R; ++r) t1[r] = t2[r] = t3[r] = L::Zero();
+      for (int c = 0; c < D; ++c) {
+        for (int r = 0; r < R; ++r) {
+          t1[r] = L::Fma(L::LoadAligned(ga[r0 + r][c]), xs[c], t1[r]);
+          t2[r] = L::Fma(L::LoadAligned(gs[r0 + r][c]), xi[c], t2[r]);
+          t3[r] = L::Fma(L::LoadAligned(gd[r0 + r][c]), xr[c], t3[r]);
+        }
+      }
+      for (int r = 0; r < R; ++r) {
+        yr[r0 + r] = L::Sub(t1[r], t2[r]);
+        yi[r0 + r] = L::Add(t1[r], t3[r]);
+      }
+    }
+    for (int r = 0; r < D; ++r) {
+      L::Store(a + 2 * (b0 + off[r]), L::First(yr[r], yi[r]));
+      L::Store(a + 2 * (b1 + off[r]), L::Second(yr[r], yi[r]));
+    }
+    base = NextBase(b1 | low, mask);
+  }
+  if (i < count) L::template Rest<K>(a, mask, off, base, count - i, m);
+}
 template <int K>
 void GaussPairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
-  constexpr int D = 1 << K;
-  alignas(32) double ga[D][D][4], gs[D][D][4], gd[D][D][4];
-  GaussMatrix<D, 4>(m, ga, gs, gd);
-  uint64_t pb = base;
-  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
-  const bool linear = LinearPrefetch(mask, sizeof(double));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
-  uint64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const uint64_t b0 = base, b1 = NextBase(base | 1, mask);
-    if (linear) {
-      // Four groups of 2^K complex doubles: 2^K lines.
-      for (int l = 0; l < D; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
-      lp += 64 * D;
-    } else {
-      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
-    }
-    pb = NextBase(NextBase(pb | 1, mask) | 1, mask);
-    // Lanes: groups 0, 2, 1, 3 (unpack works inside 128-bit halves); the
-    // stores undo the same order.
-    __m256d xr[D], xi[D], xs[D];
-    for (int c = 0; c < D; ++c) {
-      const __m256d u = _mm256_loadu_pd(a + 2 * (b0 + off[c]));
-      const __m256d v = _mm256_loadu_pd(a + 2 * (b1 + off[c]));
-      xr[c] = _mm256_unpacklo_pd(u, v);
-      xi[c] = _mm256_unpackhi_pd(u, v);
-      xs[c] = _mm256_add_pd(xr[c], xi[c]);
-    }
-    __m256d yr[D], yi[D];
-    constexpr int R = D < kGaussRows ? D : kGaussRows;
-    for (int r0 = 0; r0 < D; r0 += R) {
-      __m256d t1[R], t2[R], t3[R];
-      for (int r = 0; r < R; ++r) t1[r] = t2[r] = t3[r] = _mm256_setzero_pd();
-      for (int c = 0; c < D; ++c) {
-        for (int r = 0; r < R; ++r) {
-          t1[r] = _mm256_fmadd_pd(_mm256_load_pd(ga[r0 + r][c]), xs[c], t1[r]);
-          t2[r] = _mm256_fmadd_pd(_mm256_load_pd(gs[r0 + r][c]), xi[c], t2[r]);
-          t3[r] = _mm256_fmadd_pd(_mm256_load_pd(gd[r0 + r][c]), xr[c], t3[r]);
-        }
-      }
-      for (int r = 0; r < R; ++r) {
-        yr[r0 + r] = _mm256_sub_pd(t1[r], t2[r]);
-        yi[r0 + r] = _mm256_add_pd(t1[r], t3[r]);
-      }
-    }
-    for (int r = 0; r < D; ++r) {
-      _mm256_storeu_pd(a + 2 * (b0 + off[r]), _mm256_unpacklo_pd(yr[r], yi[r]));
-      _mm256_storeu_pd(a + 2 * (b1 + off[r]), _mm256_unpackhi_pd(yr[r], yi[r]));
-    }
-    base = NextBase(b1 | 1, mask);
-  }
-  if (i < count) Pairs<K>(a, mask, off, base, count - i, m);
+  GaussRuns<K, double>(a, mask, off, base, count, m);
 }
-
-// Complex float, eight groups per step (two quads of adjacent groups),
-// lowest gate qubit >= 2, base and count multiples of 4; a quad left at the
-// end goes to QuadsF.
 template <int K>
 void GaussQuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
-  constexpr int D = 1 << K;
-  alignas(32) float ga[D][D][8], gs[D][D][8], gd[D][D][8];
-  GaussMatrix<D, 8>(m, ga, gs, gd);
-  uint64_t pb = base;
-  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
-  const bool linear = LinearPrefetch(mask, sizeof(float));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
-  uint64_t i = 0;
-  for (; i + 8 <= count; i += 8) {
-    const uint64_t b0 = base, b1 = NextBase(base | 3, mask);
-    if (linear) {
-      // Eight groups of 2^K complex floats: 2^K lines.
-      for (int l = 0; l < D; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
-      lp += 64 * D;
-    } else {
-      for (int c = 0; c < D; ++c) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
-    }
-    pb = NextBase(NextBase(pb | 3, mask) | 3, mask);
-    // Lanes: groups 0, 1, 4, 5, 2, 3, 6, 7 (shuffle works inside 128-bit
-    // halves); the stores undo the same order.
-    __m256 xr[D], xi[D], xs[D];
-    for (int c = 0; c < D; ++c) {
-      const __m256 u = _mm256_loadu_ps(a + 2 * (b0 + off[c]));
-      const __m256 v = _mm256_loadu_ps(a + 2 * (b1 + off[c]));
-      xr[c] = _mm256_shuffle_ps(u, v, 0x88);
-      xi[c] = _mm256_shuffle_ps(u, v, 0xDD);
-      xs[c] = _mm256_add_ps(xr[c], xi[c]);
-    }
-    __m256 yr[D], yi[D];
-    constexpr int R = D < kGaussRows ? D : kGaussRows;
-    for (int r0 = 0; r0 < D; r0 += R) {
-      __m256 t1[R], t2[R], t3[R];
-      for (int r = 0; r < R; ++r) t1[r] = t2[r] = t3[r] = _mm256_setzero_ps();
-      for (int c = 0; c < D; ++c) {
-        for (int r = 0; r < R; ++r) {
-          t1[r] = _mm256_fmadd_ps(_mm256_load_ps(ga[r0 + r][c]), xs[c], t1[r]);
-          t2[r] = _mm256_fmadd_ps(_mm256_load_ps(gs[r0 + r][c]), xi[c], t2[r]);
-          t3[r] = _mm256_fmadd_ps(_mm256_load_ps(gd[r0 + r][c]), xr[c], t3[r]);
-        }
-      }
-      for (int r = 0; r < R; ++r) {
-        yr[r0 + r] = _mm256_sub_ps(t1[r], t2[r]);
-        yi[r0 + r] = _mm256_add_ps(t1[r], t3[r]);
-      }
-    }
-    for (int r = 0; r < D; ++r) {
-      _mm256_storeu_ps(a + 2 * (b0 + off[r]), _mm256_unpacklo_ps(yr[r], yi[r]));
-      _mm256_storeu_ps(a + 2 * (b1 + off[r]), _mm256_unpackhi_ps(yr[r], yi[r]));
-    }
-    base = NextBase(b1 | 3, mask);
-  }
-  if (i < count) QuadsF<K>(a, mask, off, base, count - i, m);
+  GaussRuns<K, float>(a, mask, off, base, count, m);
 }
 
 // Complex float: one __m256 holds four rows (re, im); K = 1 uses __m128
