@@ -44,11 +44,14 @@ int State::SegmentQubitsFor(int n, Precision p) {
 }
 
 uint64_t State::GapFor(Precision p) {
-  static const uint64_t env = [] {
+  // Z3BRA_SIM_SEGMENT_GAP in bytes, rounded down to whole cache lines so
+  // that every segment starts on one (at most 1 GiB).
+  static const uint64_t bytes = [] {
     const char* v = std::getenv("Z3BRA_SIM_SEGMENT_GAP");
-    return v == nullptr || *v == '\0' ? uint64_t{256} << 10 : std::strtoull(v, nullptr, 10);
+    const uint64_t b = v == nullptr || *v == '\0' ? uint64_t{256} << 10 : std::strtoull(v, nullptr, 10);
+    return std::min<uint64_t>(b, uint64_t{1} << 30) / 64 * 64;
   }();
-  return env / (p == Precision::kSingle ? 8 : 16);
+  return bytes / (p == Precision::kSingle ? 8 : 16);
 }
 
 State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precision_(precision) {

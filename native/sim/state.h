@@ -48,7 +48,8 @@ class State {
   // kPlain when the state fits in one segment.
   static constexpr int kPlain = 63;
   static int SegmentQubitsFor(int n, Precision p);
-  // The gap after each segment, in amplitudes (256 KiB).
+  // The gap after each segment, in amplitudes: 256 KiB, or
+  // Z3BRA_SIM_SEGMENT_GAP bytes rounded down to whole cache lines.
   static uint64_t GapFor(Precision p);
 
   int qubits() const { return n_; }
