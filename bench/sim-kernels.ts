@@ -23,8 +23,10 @@ const PLAIN = { Z3BRA_SIM_SEGMENT_QUBITS: '0' }
 const AVX2 = { Z3BRA_SIM_SIMD: 'avx2' }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
-// Best-of repetitions per point: enough for ~0.1 s of kernel time at every size.
-const reps = (n: number) => Math.max(3, Math.min(20, Math.round(2 ** 26 / 2 ** n)))
+// Best-of repetitions per point: enough for ~0.1 s of kernel time at every
+// size, and at least 6, so that a burst of a neighbour's load on this
+// shared machine rarely spoils every repetition of a point.
+const reps = (n: number) => Math.max(6, Math.min(20, Math.round(2 ** 26 / 2 ** n)))
 
 interface SweepPoint {
   target: number
