@@ -288,11 +288,11 @@ class Runner {
   // Exact distribution of a circuit with mid-circuit measurement: every
   // measurement outcome that can happen becomes its own branch.
   Distribution Branches(std::unique_ptr<State> first, const Terminal& term, uint64_t* gates) {
-    // A branch costs its state rounded up to whole pages (mmap never gives
+    // A branch costs its state (gaps included) rounded up to whole pages (mmap never gives
     // less than one) plus its bookkeeping: counting the amplitudes alone
     // let a one-qubit circuit grow millions of branches past any memory.
     constexpr uint64_t kPageBytes = 4096, kBranchOverheadBytes = 512;
-    const uint64_t per_branch = (State::BytesFor(c_.qubits, c_.precision) + kPageBytes - 1) / kPageBytes * kPageBytes + kBranchOverheadBytes;
+    const uint64_t per_branch = (State::MappedBytesFor(c_.qubits, c_.precision) + kPageBytes - 1) / kPageBytes * kPageBytes + kBranchOverheadBytes;
     const uint64_t cap = std::max<uint64_t>(1, branch_memory_ / per_branch);
     std::vector<Branch> live;
     live.push_back({std::move(first), Bits(c_.clbits), 1.0});

@@ -61,7 +61,7 @@ State::State(int n, Precision precision) : n_(n), dim_(uint64_t{1} << n), precis
   seg_ = SegmentQubitsFor(n, precision);
   gap_ = seg_ == kPlain ? 0 : GapFor(precision);
   // The mapping spans every segment and the gaps between them.
-  size_t bytes = (BytesFor(n, precision) >> n) * (Phys(dim_ - 1) + 1);
+  size_t bytes = MappedBytesFor(n, precision);
   const std::string need = "a statevector of " + std::to_string(n) + " qubits needs " +
                            std::to_string(BytesFor(n, precision)) + " bytes" +
                            (bytes > BytesFor(n, precision)

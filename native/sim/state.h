@@ -48,6 +48,13 @@ class State {
   // kPlain when the state fits in one segment.
   static constexpr int kPlain = 63;
   static int SegmentQubitsFor(int n, Precision p);
+  // Bytes a new state of n qubits maps: its amplitudes and the gaps
+  // between its segments.
+  static uint64_t MappedBytesFor(int n, Precision p) {
+    const int seg = SegmentQubitsFor(n, p);
+    const uint64_t gaps = seg == kPlain ? 0 : ((uint64_t{1} << (n - seg)) - 1) * GapFor(p);
+    return BytesFor(n, p) + (BytesFor(n, p) >> n) * gaps;
+  }
   // The gap after each segment, in amplitudes: 256 KiB, or
   // Z3BRA_SIM_SEGMENT_GAP bytes rounded down to whole cache lines.
   static uint64_t GapFor(Precision p);
