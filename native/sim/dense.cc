@@ -109,7 +109,7 @@ void ApplyDenseT(Pool& pool, State& s, const int* qubits, int k, const double* m
       [&](uint64_t b, uint64_t e, int) {
         SplitAligned(b, e, seg - klo, [&](uint64_t pb, uint64_t pe) {
           const uint64_t base = Insert(pb, q, k);
-          const uint64_t origin = seg == State::kPlain ? 0 : (base >> seg) << seg;
+          const uint64_t origin = (base >> seg) << seg;  // 0 in a plain state
           groups(a + 2 * s.Phys(origin), mask, off, base - origin, pe - pb, mm);
         });
       },

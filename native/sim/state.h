@@ -69,7 +69,6 @@ class State {
   bool single() const { return precision_ == Precision::kSingle; }
   // log2 of the amplitudes per segment; kPlain (63) for a plain layout.
   int segment_qubits() const { return seg_; }
-  bool padded() const { return seg_ != kPlain; }
   // Where amplitude i lies, in amplitudes from data().
   uint64_t Phys(uint64_t i) const { return i + (i >> seg_) * gap_; }
   // The amplitudes as T (double or float), which must match precision().
