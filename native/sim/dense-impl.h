@@ -68,13 +68,26 @@ static inline void SpreadMatrix(const T* m, T (*mre)[D][L], T (*mim)[D][L]) {
 // both groups, so every load and store is a full 32-byte vector and a run
 // of amplitudes is walked as contiguous vectors, not scalar broadcasts.
 constexpr uint64_t kPrefetchGroups = 128;
-// Linear prefetch: how far ahead of the steps, and for which gates (the
-// highest qubit's halves 512 B to 16 KiB apart, with every gate qubit inside
-// one block of at most 32 KiB walked in order).
-constexpr uint64_t kLinearAhead = 16384;
+// Linear prefetch: for which gates, and how far ahead of the steps. Every
+// gate whose highest qubit's halves are at most 16 KiB apart takes it: all
+// its qubits lie inside one block of at most 32 KiB, walked in order. Left
+// to the hardware prefetchers, or to prefetch along the groups' sequence,
+// 1q gates on qubits 0, 1 and 3 measured 1.2-1.4 floor passes at N=24 on
+// one thread where linear prefetch measured 0.9-1.0.
+// The distance: 16 KiB, except where a step's groups and their rows fill
+// one contiguous range (the gate's qubits and the step's lane qubits `low`
+// are all the qubits up to its highest: 1q on qubits 0 and 1, 2q on 0-1
+// and 1-2), so the steps walk the state strictly in order; there 2 KiB
+// (2q on 0-1: 1.40 floor passes at 16 KiB ahead, 1.05 at 2 KiB; on 1-2:
+// 1.22 and 0.89). Other gates measured 0.9-1.2 at 2 KiB against 0.85-0.98
+// at 16 KiB (1q 8-10, 2q 7-8 to 9-10).
 static inline bool LinearPrefetch(uint64_t mask, uint64_t real_bytes) {
   const uint64_t apart = 2 * real_bytes * (uint64_t{1} << (63 - __builtin_clzll(mask)));
-  return apart >= 512 && apart <= 16384;
+  return apart <= 16384;
+}
+static inline uint64_t LinearAhead(uint64_t mask, uint64_t low) {
+  const uint64_t covered = mask | low;
+  return (covered & (covered + 1)) == 0 ? 2048 : 16384;
 }
 template <int K>
 void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
@@ -86,13 +99,13 @@ void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   // prefetchers when a run is a few hundred bytes to a few KiB.
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
-  // When the gate's halves are 512 B to 16 KiB apart, the groups' order
+  // When the gate's halves are at most 16 KiB apart, the groups' order
   // walks each 2^(top+1) block in two interleaved runs that the hardware
   // prefetchers follow badly (measured 1.7-2.9 floor passes on targets 5-10
   // against ~0.95 elsewhere); prefetching the state linearly, a fixed
   // distance ahead and at the rate the steps consume it, measured 0.92-1.0.
   const bool linear = LinearPrefetch(mask, sizeof(double));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 1);
   // Columns outer, rows inner: up to 8 rows accumulate at once in
   // registers, each row's chain growing by two FMAs per column, so the FMA
   // latency overlaps across rows; wider blocks take their rows 8 at a time
@@ -139,12 +152,22 @@ void PairsLow(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint
   alignas(32) double mre[D][D][4], mim[D][D][4];
   SpreadMatrix<D, 4>(m, mre, mim);
   const bool linear = LinearPrefetch(mask, sizeof(double));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 1);
+  // Halves further apart: along the groups' sequence, as in Pairs, one
+  // line per pair of rows and step (2q gate on qubits 0 and 23 at N=24, one
+  // thread: 2.85 floor passes without, 0.92 with).
+  uint64_t pb = base;
+  if (!linear) {
+    for (uint64_t j = 0; j < kPrefetchGroups && j < count; ++j) pb = NextBase(pb, mask);
+  }
   uint64_t i = 0;
   for (; i + 2 <= count; i += 2) {
     if (linear) {
       for (int l = 0; l < H; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
       lp += 32 * D;
+    } else {
+      for (int h = 0; h < H; ++h) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[2 * h])), _MM_HINT_T0);
+      pb = NextBase(NextBase(pb, mask), mask);
     }
     const uint64_t b0 = base, b1 = NextBase(base, mask);
     __m256d x[D];
@@ -183,7 +206,7 @@ void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
   const bool linear = LinearPrefetch(mask, sizeof(float));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 3);
   // Columns outer, rows inner, as in Pairs.
   constexpr int R = D < 8 ? D : 8;
   for (uint64_t i = 0; i < count; i += 4) {
@@ -309,7 +332,7 @@ void GaussRuns(T* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t
   uint64_t pb = base;
   for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += W) pb = NextBase(pb | low, mask);
   const bool linear = LinearPrefetch(mask, sizeof(T));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + kLinearAhead;
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, low);
   constexpr int R = D < kGaussRows ? D : kGaussRows;
   uint64_t i = 0;
   for (; i + 2 * W <= count; i += 2 * W) {
