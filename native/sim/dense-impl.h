@@ -451,6 +451,145 @@ void GroupsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64
     }
   }
 }
+
+// Complex float with the lowest gate qubit 0 or 1, in the three-product
+// form: four groups' same row are gathered into one vector (a "run", the
+// layout QuadsF loads directly), two runs per step as in GaussRuns, and
+// scattered back the same way. A complex float is one 64-bit lane, so the
+// gather is a transpose of 64-bit lanes, by where the rows sit:
+//   kPairsLow (qubit 1 lowest): groups b and b + 1 lie side by side; one
+//     load holds rows c and c + 1 of both; two such loads (the run's two
+//     pairs) are swapped by 128-bit halves.
+//   kSpread (qubit 0 in the gate, qubit 1 not): one load holds rows c and
+//     c + 1 of two successive groups; two loads are interleaved by lanes.
+//   kBlock (qubits 0 and 1 in the gate): one load holds rows c .. c + 3 of
+//     one group; four loads are transposed 4 x 4.
+// GroupsF, which it replaces there, broadcasts every amplitude and stores
+// each one by itself.
+enum class LowLayout { kPairsLow, kSpread, kBlock };
+template <LowLayout Y>
+static inline void LowGather(const float* a, const uint64_t* g, uint64_t o, __m256* x) {
+  const float* p[4] = {a + 2 * (g[0] + o), a + 2 * (g[1] + o), a + 2 * (g[2] + o), a + 2 * (g[3] + o)};
+  if constexpr (Y == LowLayout::kPairsLow) {
+    // g[0], g[1] = g[0] + 1 in one load; g[2], g[3] in another; rows o, o+2.
+    const __m256 u = _mm256_loadu_ps(p[0]), v = _mm256_loadu_ps(p[2]);
+    x[0] = _mm256_permute2f128_ps(u, v, 0x20);
+    x[1] = _mm256_permute2f128_ps(u, v, 0x31);
+  } else if constexpr (Y == LowLayout::kSpread) {
+    // g[0], g[1] in one load (rows o, o+1 of each), g[2], g[3] in another.
+    const __m256d u = _mm256_castps_pd(_mm256_loadu_ps(p[0])), v = _mm256_castps_pd(_mm256_loadu_ps(p[2]));
+    x[0] = _mm256_castpd_ps(_mm256_unpacklo_pd(u, v));  // groups 0, 2, 1, 3
+    x[1] = _mm256_castpd_ps(_mm256_unpackhi_pd(u, v));
+  } else {
+    const __m256d u0 = _mm256_castps_pd(_mm256_loadu_ps(p[0])), u1 = _mm256_castps_pd(_mm256_loadu_ps(p[1]));
+    const __m256d u2 = _mm256_castps_pd(_mm256_loadu_ps(p[2])), u3 = _mm256_castps_pd(_mm256_loadu_ps(p[3]));
+    const __m256d t0 = _mm256_unpacklo_pd(u0, u1), t1 = _mm256_unpackhi_pd(u0, u1);
+    const __m256d t2 = _mm256_unpacklo_pd(u2, u3), t3 = _mm256_unpackhi_pd(u2, u3);
+    x[0] = _mm256_castpd_ps(_mm256_permute2f128_pd(t0, t2, 0x20));
+    x[1] = _mm256_castpd_ps(_mm256_permute2f128_pd(t1, t3, 0x20));
+    x[2] = _mm256_castpd_ps(_mm256_permute2f128_pd(t0, t2, 0x31));
+    x[3] = _mm256_castpd_ps(_mm256_permute2f128_pd(t1, t3, 0x31));
+  }
+}
+template <LowLayout Y>
+static inline void LowScatter(float* a, const uint64_t* g, uint64_t o, const __m256* x) {
+  float* p[4] = {a + 2 * (g[0] + o), a + 2 * (g[1] + o), a + 2 * (g[2] + o), a + 2 * (g[3] + o)};
+  if constexpr (Y == LowLayout::kPairsLow) {
+    _mm256_storeu_ps(p[0], _mm256_permute2f128_ps(x[0], x[1], 0x20));
+    _mm256_storeu_ps(p[2], _mm256_permute2f128_ps(x[0], x[1], 0x31));
+  } else if constexpr (Y == LowLayout::kSpread) {
+    const __m256d r0 = _mm256_castps_pd(x[0]), r1 = _mm256_castps_pd(x[1]);
+    _mm256_storeu_ps(p[0], _mm256_castpd_ps(_mm256_unpacklo_pd(r0, r1)));
+    _mm256_storeu_ps(p[2], _mm256_castpd_ps(_mm256_unpackhi_pd(r0, r1)));
+  } else {
+    const __m256d r0 = _mm256_castps_pd(x[0]), r1 = _mm256_castps_pd(x[1]);
+    const __m256d r2 = _mm256_castps_pd(x[2]), r3 = _mm256_castps_pd(x[3]);
+    const __m256d t0 = _mm256_permute2f128_pd(r0, r2, 0x20), t2 = _mm256_permute2f128_pd(r0, r2, 0x31);
+    const __m256d t1 = _mm256_permute2f128_pd(r1, r3, 0x20), t3 = _mm256_permute2f128_pd(r1, r3, 0x31);
+    _mm256_storeu_ps(p[0], _mm256_castpd_ps(_mm256_unpacklo_pd(t0, t1)));
+    _mm256_storeu_ps(p[1], _mm256_castpd_ps(_mm256_unpackhi_pd(t0, t1)));
+    _mm256_storeu_ps(p[2], _mm256_castpd_ps(_mm256_unpacklo_pd(t2, t3)));
+    _mm256_storeu_ps(p[3], _mm256_castpd_ps(_mm256_unpackhi_pd(t2, t3)));
+  }
+}
+// Eight groups per step: base at a multiple of 8 groups and count a
+// multiple of 8 (the pool's chunks are); what is left goes to GroupsF.
+template <int K, LowLayout Y>
+void GaussLowRuns(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  using L = GaussLanes<float>;
+  using V = __m256;
+  constexpr int D = 1 << K;
+  // Rows one load holds, and the offset index of each load's first row.
+  constexpr int S = Y == LowLayout::kBlock ? 4 : 2;
+  alignas(32) float ga[D][D][8], gs[D][D][8], gd[D][D][8];
+  GaussMatrix<D, 8>(m, ga, gs, gd);
+  const bool linear = LinearPrefetch(mask, sizeof(float));
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 0);
+  uint64_t pb = base;
+  if (!linear) {
+    for (uint64_t j = 0; j < kPrefetchGroups && j < count; ++j) pb = NextBase(pb, mask);
+  }
+  constexpr int R = D < kGaussRows ? D : kGaussRows;
+  uint64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    uint64_t g[8];
+    g[0] = base;
+    for (int j = 1; j < 8; ++j) g[j] = NextBase(g[j - 1], mask);
+    base = NextBase(g[7], mask);
+    if (linear) {
+      // Eight groups of 2^K complex floats: 2^K lines.
+      for (int l = 0; l < D; ++l) _mm_prefetch(lp + 64 * l, _MM_HINT_T0);
+      lp += 64 * D;
+    } else {
+      for (int c = 0; c < D; c += S) _mm_prefetch(reinterpret_cast<const char*>(a + 2 * (pb + off[c])), _MM_HINT_T0);
+      for (int j = 0; j < 8; ++j) pb = NextBase(pb, mask);
+    }
+    V x0[D], x1[D];
+    for (int c = 0; c < D; c += S) {
+      LowGather<Y>(a, g, off[c], x0 + c);
+      LowGather<Y>(a, g + 4, off[c], x1 + c);
+    }
+    V xr[D], xi[D], xs[D];
+    for (int c = 0; c < D; ++c) {
+      xr[c] = L::Real(x0[c], x1[c]);
+      xi[c] = L::Imag(x0[c], x1[c]);
+      xs[c] = L::Add(xr[c], xi[c]);
+    }
+    V yr[D], yi[D];
+    for (int r0 = 0; r0 < D; r0 += R) {
+      V t1[R], t2[R], t3[R];
+      for (int r = 0; r < R; ++r) t1[r] = t2[r] = t3[r] = L::Zero();
+      for (int c = 0; c < D; ++c) {
+        for (int r = 0; r < R; ++r) {
+          t1[r] = L::Fma(L::LoadAligned(ga[r0 + r][c]), xs[c], t1[r]);
+          t2[r] = L::Fma(L::LoadAligned(gs[r0 + r][c]), xi[c], t2[r]);
+          t3[r] = L::Fma(L::LoadAligned(gd[r0 + r][c]), xr[c], t3[r]);
+        }
+      }
+      for (int r = 0; r < R; ++r) {
+        yr[r0 + r] = L::Sub(t1[r], t2[r]);
+        yi[r0 + r] = L::Add(t1[r], t3[r]);
+      }
+    }
+    V y0[D], y1[D];
+    for (int r = 0; r < D; ++r) {
+      y0[r] = L::First(yr[r], yi[r]);
+      y1[r] = L::Second(yr[r], yi[r]);
+    }
+    for (int r = 0; r < D; r += S) {
+      LowScatter<Y>(a, g, off[r], y0 + r);
+      LowScatter<Y>(a, g + 4, off[r], y1 + r);
+    }
+  }
+  if (i < count) GroupsF<K>(a, mask, off, base, count - i, m);
+}
+template <int K>
+void GaussLowF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const float* m) {
+  static_assert(K >= 2, "kBlock needs two gate qubits");
+  if (!(mask & 1)) return GaussLowRuns<K, LowLayout::kPairsLow>(a, mask, off, base, count, m);
+  if (!(mask & 2)) return GaussLowRuns<K, LowLayout::kSpread>(a, mask, off, base, count, m);
+  return GaussLowRuns<K, LowLayout::kBlock>(a, mask, off, base, count, m);
+}
 #else
 template <int K, class T>
 void GroupsT(T* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const T* m) {
@@ -550,7 +689,13 @@ void Phase4F(float* a, uint64_t len, const float* ph) { Phase4T<float>(a, len, p
 static const DenseKernels kTable = {
     kName,
     {nullptr, Groups<1>, Groups<2>, Groups<3>, Groups<4>, Groups<5>},
+#if defined(Z3BRA_DENSE_WIDE_REGS)
+    // Blocks of 3 qubits and more on qubit 0 or 1 in the three-product
+    // form; 1q and 2q gates there keep the broadcast kernel.
+    {nullptr, GroupsF<1>, GroupsF<2>, GaussLowF<3>, GaussLowF<4>, GaussLowF<5>},
+#else
     {nullptr, GroupsF<1>, GroupsF<2>, GroupsF<3>, GroupsF<4>, GroupsF<5>},
+#endif
 #if defined(Z3BRA_DENSE_AVX2)
 #if defined(Z3BRA_DENSE_WIDE_REGS)
     // Gates of 2 qubits measured alike or slightly slower in the

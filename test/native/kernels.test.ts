@@ -307,6 +307,24 @@ t.test('fused blocks of every size agree with unfused gates on random states (1e
       close(t, got.dist, ref, 1e-12, `fusion ${fusion} ${JSON.stringify(env)}`)
     }
   }
+  // Complex float: fused blocks on qubits 0 and 1 (each of the three-product
+  // kernel's gathers: qubit 1 lowest, qubit 0 without 1, qubits 0 and 1)
+  // and above, in every build, against the double-precision unfused run.
+  const low = [[0, 2, 3], [1, 2, 3], [0, 1, 2], [0, 1, 4, 5], [1, 3, 4, 6], [0, 2, 5, 6, 3]]
+  const lowOps: Op[] = [...layer(N, r)]
+  for (const qs of low) {
+    for (const q of qs) lowOps.push({ kind: 'u', target: q, controls: [], matrix: randomU(r) })
+    for (let j = 1; j < qs.length; j++) lowOps.push({ kind: 'u', target: qs[j], controls: [qs[j - 1]], matrix: randomU(r) })
+  }
+  const lowCirc = measured(N, [...lowOps, ...layer(N, r)])
+  const lowRef = run(lowCirc, { fusion: 0 }).dist
+  for (const fusion of [3, 4, 5]) {
+    for (const env of [{}, { Z3BRA_SIM_SIMD: 'avx2' }, { Z3BRA_SIM_SIMD: 'portable' }]) {
+      const got = run(lowCirc, { fusion, precision: 'single' }, env)
+      t.equal(got.out.stats.precision, 'single')
+      close(t, got.dist, lowRef, 1e-5, `single, fusion ${fusion} ${JSON.stringify(env)}`)
+    }
+  }
   t.end()
 })
 
