@@ -37,6 +37,7 @@
         'native/sim/state.cc',
         'native/sim/kernels.cc',
         'native/sim/dense.cc',
+        'native/sim/env.cc',
         'native/sim/dense-portable.cc',
         'native/sim/dense-avx2.cc',
         'native/sim/dense-avx512.cc',

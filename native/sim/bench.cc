@@ -65,6 +65,16 @@ Op DenseGate(int target, int target2) {
   return op;
 }
 
+// A flag's value: a whole number from 0 to 1,000,000.
+int ArgInt(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  const long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || x < 0 || x > 1000000) {
+    throw InputError("bench: " + flag + " " + v + ": expected a whole number from 0 to 1000000");
+  }
+  return static_cast<int>(x);
+}
+
 }  // namespace
 
 int RunBench(int argc, char** argv) {
@@ -80,12 +90,12 @@ int RunBench(int argc, char** argv) {
     }
     if (k + 1 >= argc) throw InputError("bench: missing value after " + a);
     std::string v = argv[++k];
-    if (a == "--qubits") qubits = std::atoi(v.c_str());
-    else if (a == "--threads") threads = std::atoi(v.c_str());
+    if (a == "--qubits") qubits = ArgInt(a, v);
+    else if (a == "--threads") threads = ArgInt(a, v);
     else if (a == "--gate") gate = v;
-    else if (a == "--target") target = std::atoi(v.c_str());
-    else if (a == "--target2") target2 = std::atoi(v.c_str());
-    else if (a == "--reps") reps = std::atoi(v.c_str());
+    else if (a == "--target") target = ArgInt(a, v);
+    else if (a == "--target2") target2 = ArgInt(a, v);
+    else if (a == "--reps") reps = ArgInt(a, v);
     else if (a == "--precision" && (v == "single" || v == "double")) precision = v == "single" ? Precision::kSingle : Precision::kDouble;
     else throw InputError("bench: unknown option " + a + " " + v);
   }

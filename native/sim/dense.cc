@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include "env.h"
 
 namespace z3bra {
 namespace {
@@ -54,9 +57,9 @@ void Offsets(const int* sorted, int k, uint64_t* off) {
 const DenseKernels& Choose() {
   // Z3BRA_SIM_SIMD=portable or avx2 caps the choice (for the tests and
   // the benches that compare the builds).
-  const char* env = std::getenv("Z3BRA_SIM_SIMD");
-  if (env != nullptr && std::strcmp(env, "portable") == 0) return PortableKernels();
-  const bool cap_avx2 = env != nullptr && std::strcmp(env, "avx2") == 0;
+  const std::string env = EnvWord("Z3BRA_SIM_SIMD", {"portable", "avx2"});
+  if (env == "portable") return PortableKernels();
+  const bool cap_avx2 = env == "avx2";
 #if defined(__x86_64__)
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -489,7 +489,11 @@ void PermutationBlockT(Pool& pool, State& s, const int* q_in, int k_in, const in
     for (int j = 0; j < na; ++j) nq[j] = add[j];
     for (int j = 0; j < k_in; ++j) nq[na + j] = q_in[j];
     k = k_in + na;
-    std::sort(nq, nq + k);
+    // At most 7 entries: an insertion sort (std::sort's inlined tail trips
+    // GCC 12's array-bounds check on so short an array).
+    for (int j = 1; j < k; ++j) {
+      for (int i = j; i > 0 && nq[i - 1] > nq[i]; --i) std::swap(nq[i - 1], nq[i]);
+    }
     for (int j = 0; j < k; ++j) q[j] = nq[j];
     // where each original block qubit and each added one sit in q
     int at[7], add_at[2];

@@ -18,6 +18,7 @@
 #include "build-info.h"
 #include "circuit.h"
 #include "dense.h"
+#include "env.h"
 #include "host.h"
 #include "json.h"
 #include "pool.h"
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
   using namespace z3bra;
   std::ios::sync_with_stdio(false);
   try {
+    CheckEnv();
     if (argc > 1 && std::strcmp(argv[1], "bench") == 0) return RunBench(argc - 1, argv + 1);
     // A runner dies with the daemon that started it: a job whose daemon is
     // gone is requeued by the next one, and must not keep its CPUs busy
@@ -169,6 +171,8 @@ int main(int argc, char** argv) {
     return Fail(2, e.code, e.what());
   } catch (const MemoryError& e) {
     return Fail(3, "NO_MEMORY", e.what());
+  } catch (const EnvError& e) {
+    return Fail(1, "BAD_ENVIRONMENT", e.what());
   } catch (const std::bad_alloc&) {
     return Fail(3, "NO_MEMORY", "out of memory");
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dense.h"
+#include "env.h"
 #include "fuse.h"
 #include "kernels.h"
 #include "stage.h"
@@ -29,17 +30,19 @@ bool CondHolds(const Op& op, const Bits& bits) {
 
 bool IsZero(double re, double im) { return re == 0.0 && im == 0.0; }
 
+}  // namespace
+
 // Z3BRA_SIM_KERNELS=dense sends every gate of up to kMaxDense qubits through
 // the dense kernel, the reference the specialised kernels are tested against.
 bool DenseOnly() {
-  static const bool on = [] {
-    const char* v = std::getenv("Z3BRA_SIM_KERNELS");
-    return v != nullptr && std::strcmp(v, "dense") == 0;
-  }();
+  static const bool on = EnvWord("Z3BRA_SIM_KERNELS", {"dense"}) == "dense";
   return on;
 }
 
-}  // namespace
+bool ProfileStages() {
+  static const bool on = EnvInt("Z3BRA_SIM_PROFILE", 0, 0, 1) == 1;
+  return on;
+}
 
 void ApplyUnitary(Pool& pool, State& s, const Op& op) {
   int q[kMaxDense];
@@ -185,7 +188,7 @@ class Runner {
     }
     const int fusion = c_.fusion < 0 ? kDefaultFusionQubits : c_.fusion;
     std::vector<Step> steps = PlanFusion(c_.ops, gates, fusion);
-    static const bool profile = std::getenv("Z3BRA_SIM_PROFILE") != nullptr;
+    const bool profile = ProfileStages();
     const int block = std::min(DefaultBlockQubits(c_.precision), State::SegmentQubitsFor(c_.qubits, c_.precision));
     std::vector<Stage> stages = PlanStages(c_.ops, steps, c_.qubits, block, DefaultStageMinLow());
     StageBuffers buffers;

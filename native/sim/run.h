@@ -35,6 +35,11 @@ RunResult RunCircuit(const Circuit& c, Pool& pool, uint64_t branch_memory_bytes)
 // times exactly this).
 void ApplyUnitary(Pool& pool, State& s, const Op& op);
 
+// Z3BRA_SIM_KERNELS=dense: every gate through the dense kernel.
+bool DenseOnly();
+// Z3BRA_SIM_PROFILE=1: one line per stage on stderr.
+bool ProfileStages();
+
 }  // namespace z3bra
 
 #endif  // Z3BRA_SIM_RUN_H_

@@ -7,6 +7,7 @@
 
 
 #include "dense.h"
+#include "env.h"
 #include "kernels.h"
 #include "run.h"
 
@@ -78,11 +79,6 @@ uint64_t Insert(uint64_t i, const std::vector<int>& pos) {
 // (measured: a gather and a scatter cost two to three in-place passes).
 constexpr double kCopiedStagePasses = 2.5;
 
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return std::atoi(v);
-}
 
 }  // namespace
 
@@ -104,13 +100,13 @@ void StageBuffers::Reserve(int workers, size_t bytes) {
 }
 
 int DefaultBlockQubits(Precision p) {
-  static const int env = EnvInt("Z3BRA_SIM_BLOCK_QUBITS", -1);
+  static const int env = static_cast<int>(EnvInt("Z3BRA_SIM_BLOCK_QUBITS", -1, 0, 40));
   if (env >= 0) return env;
   return p == Precision::kSingle ? 16 : 15;
 }
 
 int DefaultStageMinLow() {
-  static const int env = EnvInt("Z3BRA_SIM_STAGE_MIN_LOW", -1);
+  static const int env = static_cast<int>(EnvInt("Z3BRA_SIM_STAGE_MIN_LOW", -1, 0, 40));
   return env >= 0 ? env : kStageMinLow;
 }
 

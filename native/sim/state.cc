@@ -9,6 +9,7 @@
 #include <string>
 
 #include "circuit.h"
+#include "env.h"
 
 namespace z3bra {
 namespace {
@@ -34,12 +35,15 @@ uint64_t AvailableBytes() {
 
 int State::SegmentQubitsFor(int n, Precision p) {
   static const int env = [] {
-    const char* v = std::getenv("Z3BRA_SIM_SEGMENT_QUBITS");
-    return v == nullptr || *v == '\0' ? -1 : std::atoi(v);
+    const int64_t v = EnvInt("Z3BRA_SIM_SEGMENT_QUBITS", -1, 0, 40);
+    if (v > 0 && v < 12) {
+      throw EnvError("Z3BRA_SIM_SEGMENT_QUBITS=" + std::to_string(v) + ": expected 0 (the plain layout) or 12 to 40");
+    }
+    return static_cast<int>(v);
   }();
   int seg = p == Precision::kSingle ? 25 : 24;  // 256 MiB
   if (env == 0) return kPlain;
-  if (env > 0) seg = std::max(env, 12);
+  if (env > 0) seg = env;
   return n > seg ? seg : kPlain;
 }
 
@@ -47,9 +51,8 @@ uint64_t State::GapFor(Precision p) {
   // Z3BRA_SIM_SEGMENT_GAP in bytes, rounded down to whole cache lines so
   // that every segment starts on one (at most 1 GiB).
   static const uint64_t bytes = [] {
-    const char* v = std::getenv("Z3BRA_SIM_SEGMENT_GAP");
-    const uint64_t b = v == nullptr || *v == '\0' ? uint64_t{256} << 10 : std::strtoull(v, nullptr, 10);
-    return std::min<uint64_t>(b, uint64_t{1} << 30) / 64 * 64;
+    const int64_t b = EnvInt("Z3BRA_SIM_SEGMENT_GAP", int64_t{256} << 10, 0, int64_t{1} << 30);
+    return static_cast<uint64_t>(b) / 64 * 64;
   }();
   return bytes / (p == Precision::kSingle ? 8 : 16);
 }

@@ -337,6 +337,30 @@ t.test('malformed input exits 2 with a BAD_INPUT error naming the line', (t) => 
   t.end()
 })
 
+t.test('a malformed environment knob stops the runner with BAD_ENVIRONMENT before any work', (t) => {
+  const input = toRunnerInput(bell, { shots: 1, seed: 1n, probabilities: false, threads: 0 })
+  const cases: [Record<string, string>, string][] = [
+    [{ Z3BRA_SIM_SIMD: 'avx3' }, 'Z3BRA_SIM_SIMD=avx3: expected portable or avx2 (or unset)'],
+    [{ Z3BRA_SIM_KERNELS: 'sparse' }, 'Z3BRA_SIM_KERNELS=sparse: expected dense (or unset)'],
+    [{ Z3BRA_SIM_SEGMENT_QUBITS: 'abc' }, 'Z3BRA_SIM_SEGMENT_QUBITS=abc: expected a whole number from 0 to 40'],
+    [{ Z3BRA_SIM_SEGMENT_QUBITS: '5' }, 'Z3BRA_SIM_SEGMENT_QUBITS=5: expected 0 (the plain layout) or 12 to 40'],
+    [{ Z3BRA_SIM_SEGMENT_GAP: '-1' }, 'Z3BRA_SIM_SEGMENT_GAP=-1: expected a whole number from 0 to 1073741824'],
+    [{ Z3BRA_SIM_BLOCK_QUBITS: '12x' }, 'Z3BRA_SIM_BLOCK_QUBITS=12x: expected a whole number from 0 to 40'],
+    [{ Z3BRA_SIM_STAGE_MIN_LOW: '41' }, 'Z3BRA_SIM_STAGE_MIN_LOW=41: expected a whole number from 0 to 40'],
+    [{ Z3BRA_SIM_PROFILE: 'yes' }, 'Z3BRA_SIM_PROFILE=yes: expected a whole number from 0 to 1'],
+  ]
+  for (const [env, message] of cases) {
+    const r = spawnSync(RUNNER, [], { input, encoding: 'utf8', env: { ...process.env, ...env } })
+    t.equal(r.status, 1, `${message}: exit 1`)
+    t.same(JSON.parse(r.stdout), { error: { code: 'BAD_ENVIRONMENT', message } }, `${message}: the error alone`)
+  }
+  // Empty means unset; a good value runs.
+  const ok = spawnSync(RUNNER, [], { input, encoding: 'utf8', env: { ...process.env, Z3BRA_SIM_BLOCK_QUBITS: '', Z3BRA_SIM_SIMD: 'avx2' } })
+  t.equal(ok.status, 0, ok.stderr)
+  t.equal(JSON.parse(ok.stdout).stats.gates, 2)
+  t.end()
+})
+
 t.test('a state too large for memory exits 3 with NO_MEMORY and the bytes needed', (t) => {
   const r = runText(toRunnerInput(circuit(50, [], []), { shots: 0, seed: 1n, probabilities: false, threads: 0 }))
   t.equal(r.code, 3)
