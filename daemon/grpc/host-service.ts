@@ -40,17 +40,26 @@ function actorOf(p: Principal): string {
   return `${p.userId}@${p.tenantId}`
 }
 
-export function hostStatus(jobs: JobManager, config: Config, info: HostInfo): Record<string, unknown> {
+/**
+ * The host's status as `viewer` may see it. A caller confined to one tenant
+ * sees the whole host's capacity and counts, but the job ids and tenant
+ * names of its own tenant only: another tenant's running job shows as a
+ * busy CPU, its queue as part of the counts.
+ */
+export function hostStatus(jobs: JobManager, config: Config, info: HostInfo, viewer?: Principal): Record<string, unknown> {
   const s = jobs.scheduler
   const counts = jobs.store.countsByState()
-  const running = [...s.held.keys()]
+  const visible = (tenantId: string | undefined) => !viewer || viewer.crossTenant || tenantId === viewer.tenantId
+  const running = [...s.held.values()].filter((h) => visible(h.tenantId)).map((h) => h.jobId)
   const cpus = s.topology.cpus.map((c) => {
     const holder = s.busy.get(c.id)
     const cordon = s.cordoned.get(c.id)
     const state = holder ? 'busy' : s.policy.reserved.has(c.id) ? 'reserved' : cordon ? 'cordoned' : 'free'
-    return { cpu: c.id, state, job_id: holder ?? '', node: c.node, core: c.core, package: c.pkg, reason: cordon?.reason ?? '', siblings: c.siblings }
+    const shown = holder && visible(s.held.get(holder)?.tenantId) ? holder : ''
+    return { cpu: c.id, state, job_id: shown, node: c.node, core: c.core, package: c.pkg, reason: cordon?.reason ?? '', siblings: c.siblings }
   })
-  const head = s.head()
+  const next = s.head()
+  const head = next && visible(next.tenantId) ? next : null
   const degraded = [...jobs.degraded.values()]
   return {
     version: AGENT_VERSION,
@@ -67,14 +76,17 @@ export function hostStatus(jobs: JobManager, config: Config, info: HostInfo): Re
     memory_available_bytes: String(memAvailableBytes()),
     memory_limit_bytes: String(jobs.memoryLimitBytes),
     queue_depth: counts.QUEUED,
-    running_jobs: running.length,
+    running_jobs: s.held.size,
     running_job_ids: running,
     state: degraded.length ? 'degraded' : jobs.isDraining ? 'draining' : 'serving',
     simulator: info.simulator,
     jobs_by_state: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, String(v)])),
     kernel: `${os.type()} ${os.release()}`,
     nodes: s.topology.nodes.map((n) => ({ node: n.id, cpus: n.cpus, memory_bytes: String(n.memoryBytes) })),
-    tenants: s.tenants().map((t) => ({ tenant_id: t.tenantId, queued: t.queued, fair_share_factor: t.factor, weight: t.weight })),
+    tenants: s
+      .tenants()
+      .filter((t) => visible(t.tenantId))
+      .map((t) => ({ tenant_id: t.tenantId, queued: t.queued, fair_share_factor: t.factor, weight: t.weight })),
     head_job_id: head?.jobId ?? '',
     head_wait_reason: head?.reason ?? '',
     drain: s.drain ? { actor: s.drain.actor, reason: s.drain.reason, time: timestamp(s.drain.time) } : null,
@@ -91,9 +103,9 @@ export function hostService(
   config: Config,
   info: HostInfo,
 ): grpc.UntypedServiceImplementation {
-  const status = () => hostStatus(jobs, config, info)
+  const status = (p?: Principal) => hostStatus(jobs, config, info, p)
   return {
-    GetStatus: unary<unknown, unknown>(ctx, 'GetStatus', () => status()),
+    GetStatus: unary<unknown, unknown>(ctx, 'GetStatus', (p) => status(p)),
     Drain: (call: grpc.ServerUnaryCall<any, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       // Unary but possibly long: with wait it answers once running work ends.
       unary<any, unknown>(ctx, 'Drain', (p, r) => {

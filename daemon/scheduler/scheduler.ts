@@ -164,10 +164,10 @@ export class Scheduler {
   }
 
   /** The job the fair share would start next, and why it has not. */
-  head(): { jobId: string; reason: string } | null {
+  head(): { jobId: string; tenantId: string; reason: string } | null {
     const [h] = this.queue.heads((tenant) => this.runningCharge(tenant))
     if (!h) return null
-    if (this.drain) return { jobId: h.job.id, reason: `host draining: ${this.drain.reason}` }
-    return { jobId: h.job.id, reason: this.waiting.get(h.job.id) ?? 'starting' }
+    if (this.drain) return { jobId: h.job.id, tenantId: h.job.tenantId, reason: `host draining: ${this.drain.reason}` }
+    return { jobId: h.job.id, tenantId: h.job.tenantId, reason: this.waiting.get(h.job.id) ?? 'starting' }
   }
 }
