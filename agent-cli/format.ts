@@ -4,6 +4,16 @@
 
 type Msg = Record<string, any>
 
+/**
+ * Writes text from the daemon to stdout for a terminal: any control
+ * character but the newlines the formatting puts there is shown as an
+ * escape, never obeyed. (The daemon refuses them in names and reasons;
+ * older records may hold some.) JSON output escapes them by itself.
+ */
+export function print(s: string): void {
+  process.stdout.write(s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+}
+
 export function isoTime(ts: Msg | null | undefined): string | null {
   if (!ts) return null
   return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString()

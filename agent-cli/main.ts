@@ -6,12 +6,11 @@ import fs from 'node:fs'
 import type * as grpc from '@grpc/grpc-js'
 import { AGENT_VERSION } from '../daemon/version'
 import { call, CliError, connect, resolveEndpoint, statusError, type Clients } from './client'
-import { isoTime, jobJson, jobsTable, jobText, resultJson, resultText, statusText } from './format'
+import { isoTime, jobJson, jobsTable, jobText, print, resultJson, resultText, statusText } from './format'
 import { registerHostCommands } from './commands/host'
 import { registerIamCommands } from './commands/iam'
 import { registerAuditCommands } from './commands/audit'
 
-const print = (s: string) => process.stdout.write(s)
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2) + '\n')
 
 function intOption(name: string, min: number, max: number) {

@@ -9,14 +9,11 @@ import path from 'node:path'
 import { keyId, verifyChain, type VerifyReport } from '../../daemon/audit/chain'
 import { readHeadFile } from '../../daemon/audit/log'
 import { call, CliError, type Clients } from '../client'
-import { isoTime } from '../format'
+import { isoTime, print } from '../format'
 
 type WithClients = <T>(cmd: Command, fn: (c: Clients) => Promise<T>) => Promise<T>
 type Msg = Record<string, any>
 
-const print = (s: string): void => {
-  process.stdout.write(s)
-}
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2) + '\n')
 
 function limit(v: string): number {

@@ -3,12 +3,12 @@
 // status afterwards, as `status` would.
 import type { Command } from 'commander'
 import { call, type Clients } from '../client'
-import { statusText } from '../format'
+import { print, statusText } from '../format'
 
 type WithClients = <T>(cmd: Command, fn: (c: Clients) => Promise<T>) => Promise<T>
 
 function show(st: Record<string, any>, json: boolean): void {
-  process.stdout.write(json ? JSON.stringify(st, null, 2) + '\n' : statusText(st))
+  print(json ? JSON.stringify(st, null, 2) + '\n' : statusText(st))
 }
 
 export function registerHostCommands(program: Command, withClients: WithClients): void {

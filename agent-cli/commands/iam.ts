@@ -4,7 +4,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander'
 import fs from 'node:fs'
 import { call, CliError, type Clients } from '../client'
-import { bytes, isoTime } from '../format'
+import { bytes, isoTime, print } from '../format'
 
 type WithClients = <T>(cmd: Command, fn: (c: Clients) => Promise<T>) => Promise<T>
 type Msg = Record<string, any>
@@ -14,9 +14,6 @@ const GIB = 1024 ** 3
 /** The daemon's own bound on a token's lifetime (daemon/iam/directory.ts). */
 const MAX_TTL_SECONDS = 366 * 86_400
 
-const print = (s: string): void => {
-  process.stdout.write(s)
-}
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2) + '\n')
 
 function wholeNumber(flag: string, max = Number.MAX_SAFE_INTEGER) {

@@ -11,19 +11,17 @@ import type { Principal } from '../auth'
 import { AGENT_VERSION, GIT_COMMIT } from '../version'
 import { timestamp } from './convert'
 import { unary, type HandlerContext } from './handlers'
+import { MAX_REASON_CHARS, plainText } from '../text'
 
 export interface HostInfo {
   startedAt: number
   simulator: string
 }
 
-const MAX_REASON_CHARS = 500
-
 function reasonOf(r: { reason?: string }, what: string): string {
   const reason = (r.reason ?? '').trim()
   if (!reason) throw new AgentError('Z3_INVALID_ARGUMENT', `${what} needs a reason, for the record.`)
-  if (reason.length > MAX_REASON_CHARS) throw new AgentError('Z3_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_CHARS} characters.`)
-  return reason
+  return plainText(reason, 'reason', MAX_REASON_CHARS)
 }
 
 function cpusOf(r: { cpus?: string }): number[] {
@@ -117,7 +115,7 @@ export function hostService(
       })
     },
     Undrain: unary<any, unknown>(ctx, 'Undrain', (p, r) => {
-      jobs.undrain(actorOf(p), (r.reason ?? '').trim())
+      jobs.undrain(actorOf(p), plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))
       return status()
     }),
     Cordon: unary<any, unknown>(ctx, 'Cordon', (p, r) => {
@@ -126,7 +124,7 @@ export function hostService(
       return status()
     }),
     Uncordon: unary<any, unknown>(ctx, 'Uncordon', (p, r) => {
-      jobs.uncordon(actorOf(p), cpusOf(r), (r.reason ?? '').trim())
+      jobs.uncordon(actorOf(p), cpusOf(r), plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))
       return status()
     }),
   }

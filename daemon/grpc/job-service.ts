@@ -7,6 +7,7 @@ import type { JobManager } from '../jobs/manager'
 import { JOB_STATES, TERMINAL_STATES, type JobRow, type JobState } from '../store/jobs'
 import { jobMessage, timestamp } from './convert'
 import { serverStream, unary, type HandlerContext } from './handlers'
+import { MAX_REASON_CHARS, plainText } from '../text'
 
 type Req = Record<string, any>
 
@@ -26,7 +27,9 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
       return { jobs: page.jobs.map((j) => msg(j)), next_page_token: page.next }
     }),
 
-    CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) => msg(jobs.cancel(p, r.job_id, r.reason))),
+    CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) =>
+      msg(jobs.cancel(p, r.job_id, plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))),
+    ),
 
 
     WatchJob: serverStream<Req, unknown>(ctx, 'WatchJob', (p, call) => {

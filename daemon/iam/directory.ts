@@ -8,6 +8,7 @@ import { AgentError } from '../errors'
 import type { Db } from '../store/db'
 import type { Clock } from './clock'
 import { DAY_MS, effectiveLimits, isPlan, TRIAL_DAYS, type Limits, type Plan, type SubscriptionState } from './plans'
+import { plainText } from '../text'
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/
 const MAX_NAME_CHARS = 200
@@ -122,7 +123,7 @@ export class Directory {
     const id = checkId('tenant', n.id)
     const plan = n.plan || 'free'
     if (!isPlan(plan)) throw new AgentError('Z3_INVALID_ARGUMENT', `Plan "${plan}" is not one of free, professional, enterprise, research, custom.`)
-    if ((n.name ?? '').length > MAX_NAME_CHARS) throw new AgentError('Z3_INVALID_ARGUMENT', `The tenant name is longer than ${MAX_NAME_CHARS} characters.`)
+    plainText(n.name ?? '', 'The tenant name', MAX_NAME_CHARS)
     const t = this.now()
     const limits = checkLimits(n.limits)
     return this.db.transaction(() => {
@@ -198,7 +199,10 @@ export class Directory {
   /** Adds a user, inside the plan's user limit, in one transaction. */
   addUser(tenantId: string, id: string, role: string, displayName: string, knownRoles: readonly string[]): UserRow {
     checkId('user', id)
-    if (!knownRoles.includes(role)) throw new AgentError('Z3_INVALID_ARGUMENT', `Role "${role}" is not in this host's role table.`)
+    if (!knownRoles.includes(role)) {
+      throw new AgentError('Z3_INVALID_ARGUMENT', `Role "${role}" is not in this host's role table (${knownRoles.join(', ')}).`)
+    }
+    plainText(displayName, 'The display name', MAX_NAME_CHARS)
     if (role === 'system_admin' && tenantId !== SYSTEM_TENANT) {
       throw new AgentError('Z3_INVALID_ARGUMENT', `Role system_admin exists only in the "${SYSTEM_TENANT}" tenant.`)
     }
@@ -228,7 +232,7 @@ export class Directory {
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TOKEN_TTL_MS) {
       throw new AgentError('Z3_INVALID_ARGUMENT', `ttl_seconds must be from 0 (no expiry) to ${MAX_TOKEN_TTL_MS / 1000}; got ${ttlMs / 1000}.`)
     }
-    if ((name ?? '').length > MAX_NAME_CHARS) throw new AgentError('Z3_INVALID_ARGUMENT', `The token name is longer than ${MAX_NAME_CHARS} characters.`)
+    plainText(name ?? '', 'The token name', MAX_NAME_CHARS)
     const user = this.user(tenantId, userId)
     if (!user) throw new AgentError('Z3_TENANT_NOT_FOUND', `User "${userId}" was not found in tenant "${tenantId}".`)
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')

@@ -12,6 +12,7 @@ import { Directory, type TenantRow } from './directory'
 import { allows } from './policy'
 import { Quotas } from './quota'
 import { CLASSIFICATIONS, type Classification, type RoleTable } from './roles'
+import { plainText } from '../text'
 
 export const MAX_JUSTIFICATION_CHARS = 1000
 
@@ -77,10 +78,7 @@ export class Iam {
     if (!(CLASSIFICATIONS as readonly string[]).includes(classification)) {
       throw new AgentError('Z3_INVALID_ARGUMENT', `classification must be one of phi, de-identified, public; got "${raw}".`)
     }
-    const justification = (wanted.justification ?? '').trim()
-    if (justification.length > MAX_JUSTIFICATION_CHARS) {
-      throw new AgentError('Z3_INVALID_ARGUMENT', `justification is longer than ${MAX_JUSTIFICATION_CHARS} characters.`)
-    }
+    const justification = plainText((wanted.justification ?? '').trim(), 'justification', MAX_JUSTIFICATION_CHARS)
     if (classification === 'phi') {
       if (tenant.plan === 'research') {
         throw new AgentError('Z3_CLASSIFICATION_DENIED', `Tenant "${tenant.id}" is on the research plan, which runs de-identified and public work only.`)

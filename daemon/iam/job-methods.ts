@@ -12,6 +12,7 @@ import type { JobRow } from '../store/jobs'
 import type { Iam } from './iam'
 import { allows } from './policy'
 import { MAX_JUSTIFICATION_CHARS } from './iam'
+import { plainText } from '../text'
 
 type Req = Record<string, any>
 
@@ -58,10 +59,7 @@ export function iamJobMethods(ctx: HandlerContext, jobs: JobManager, iam: Iam): 
       }
       const doc = jobs.result(p, r.job_id)
       if (job.classification === 'phi') {
-        const why = String(r.justification ?? '').trim() || job.justification
-        if (why.length > MAX_JUSTIFICATION_CHARS) {
-          throw new AgentError('Z3_INVALID_ARGUMENT', `justification is longer than ${MAX_JUSTIFICATION_CHARS} characters.`)
-        }
+        const why = plainText(String(r.justification ?? '').trim(), 'justification', MAX_JUSTIFICATION_CHARS) || job.justification
         iam.recordPhiAccess(p, job, why)
       }
       return resultMessage(r.job_id, doc)

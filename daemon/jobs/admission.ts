@@ -7,6 +7,7 @@ import type { Config } from '../config'
 import { AgentError } from '../errors'
 import { parseCircuit, QasmError } from '../qasm'
 import type { JobRow } from '../store/jobs'
+import { plainText } from '../text'
 
 export const MAX_CLIENT_REQUEST_ID_CHARS = 128
 export const MAX_NAME_CHARS = 200
@@ -93,12 +94,8 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
   if (f.shots === 0 && !f.probabilities) {
     throw new AgentError('Z3_INVALID_ARGUMENT', 'A job needs shots > 0, or probabilities, or both.')
   }
-  if ((f.clientRequestId ?? '').length > MAX_CLIENT_REQUEST_ID_CHARS) {
-    throw new AgentError('Z3_INVALID_ARGUMENT', `client_request_id is longer than ${MAX_CLIENT_REQUEST_ID_CHARS} characters.`)
-  }
-  if ((f.name ?? '').length > MAX_NAME_CHARS) {
-    throw new AgentError('Z3_INVALID_ARGUMENT', `name is longer than ${MAX_NAME_CHARS} characters.`)
-  }
+  plainText(f.clientRequestId ?? '', 'client_request_id', MAX_CLIENT_REQUEST_ID_CHARS)
+  plainText(f.name ?? '', 'name', MAX_NAME_CHARS)
   const priority = f.priority ?? 0
   if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
     throw new AgentError('Z3_INVALID_ARGUMENT', `priority must be an integer from -100 to 100; got ${priority}.`)

@@ -51,7 +51,11 @@ t.test('tenant create, show, list, set-plan, set, suspend, resume', async (t) =>
 t.test('user add and list; token issue, list, revoke; usage; audit list and verify', async (t) => {
   t.match(await json(['user', 'add', 'onco', '--tenant', 'acme', '--role', 'oncologist', '--name', 'Dr. Onco']), { tenant_id: 'acme', user_id: 'onco', role: 'oncologist' })
   const badRole = await cli(d, ['user', 'add', 'x', '--tenant', 'acme', '--role', 'wizard'])
-  t.equal(badRole.stderr, 'z3bra-agent: Role "wizard" is not in this host\'s role table. (INVALID_ARGUMENT, Z3_INVALID_ARGUMENT)\n')
+  t.equal(
+    badRole.stderr,
+    'z3bra-agent: Role "wizard" is not in this host\'s role table (system_admin, org_admin, oncologist, pathologist, genetic_counselor, ' +
+      'clinical_researcher, lab_analyst, bioinformatician, developer, billing_admin, compliance_auditor, patient, vendor). (INVALID_ARGUMENT, Z3_INVALID_ARGUMENT)\n',
+  )
   t.same((await json(['user', 'list', '--tenant', 'acme'])).map((u: any) => [u.user_id, u.role]), [['onco', 'oncologist']])
   const out = path.join(d.dir, 'onco.token')
   const issued = await json(['token', 'issue', 'onco', '--tenant', 'acme', '--name', 'laptop', '--ttl', '30d', '--out', out])
@@ -96,4 +100,17 @@ t.test('user add and list; token issue, list, revoke; usage; audit list and veri
   const v = await json(['audit', 'verify'])
   t.match(v, { ok: true, first_broken_seq: 0, problem: '' })
   t.equal(v.events, (await json(['audit', 'list', '--limit', '100000'])).length)
+})
+
+t.test('control characters in names and reasons are refused before anything is stored', async (t) => {
+  const before = await json(['jobs'])
+  const evil = await cli(d, ['submit', 'examples/bell.qasm', '--name', 'evil\u001b[31mRED\u001b[0m\nFAKE LINE'])
+  t.equal(evil.code, 1)
+  t.equal(evil.stderr, 'z3bra-agent: name holds a control character (U+001B at character 5); it must be plain text. (INVALID_ARGUMENT, Z3_INVALID_ARGUMENT)\n')
+  t.same(await json(['jobs']), before, 'no job was created')
+  const user = await cli(d, ['user', 'add', 'eve', '--tenant', 'acme', '--role', 'developer', '--name', 'Eve\u0007'])
+  t.match(user.stderr, /The display name holds a control character \(U\+0007 at character 4\)/)
+  const drain = await cli(d, ['drain', '--reason', 'maintenance\u009b2J'])
+  t.match(drain.stderr, /reason holds a control character \(U\+009B at character 12\)/)
+  t.match(await json(['status']), { state: 'serving' }, 'the host was not drained')
 })
