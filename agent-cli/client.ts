@@ -46,6 +46,10 @@ export function connect(ep: Endpoint): Clients {
   if (!fs.existsSync(ep.socket)) {
     throw new CliError(`no agent socket at ${ep.socket}; start the daemon with \`npm start\` (or use --socket or Z3BRA_SOCKET)`)
   }
+  if (!token) throw new CliError(`the token file ${ep.tokenFile} is empty (use --token-file or Z3BRA_TOKEN_FILE)`)
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new CliError(`the token file ${ep.tokenFile} does not hold a token: one line of printable characters without spaces`)
+  }
   const pkg = agentPackage(loadDefinition())
   const address = `unix://${ep.socket}`
   const creds = grpc.credentials.createInsecure()
@@ -83,6 +87,14 @@ export function call<T>(client: Record<string, any>, method: string, req: unknow
 }
 
 export function statusError(err: grpc.ServiceError): CliError {
+  // A socket file with no daemon behind it: one that was killed, or one
+  // still starting. grpc-js names the path in its details.
+  const refused = err.code === grpc.status.UNAVAILABLE ? /connect ECONNREFUSED (\S+?)\.?(?:\s|$)/.exec(err.details ?? '') : null
+  if (refused) {
+    return new CliError(
+      `no daemon is listening on the agent socket ${refused[1]} (one that exited without removing it, or one still starting); start the daemon with \`npm start\``,
+    )
+  }
   const name = grpc.status[err.code] ?? String(err.code)
   const code = err.metadata?.get('z3bra-error-code')[0]
   return new CliError(`${err.details || err.message} (${name}${code ? `, ${code}` : ''})`)

@@ -4,8 +4,9 @@
 import t from 'tap'
 import path from 'node:path'
 import fs from 'node:fs'
+import net from 'node:net'
 import { spawnSync } from 'node:child_process'
-import { cli, ROOT, startDaemon } from '../helpers/daemon'
+import { cli, ROOT, startDaemon, tempDir } from '../helpers/daemon'
 import { chiSquare } from '../helpers/stats'
 
 t.test('the shipped Bell example runs end to end through the CLI', async (t) => {
@@ -97,6 +98,30 @@ t.test('the CLI reports a missing daemon and bad input clearly', async (t) => {
   const bad = await cli(nowhere, ['submit', 'x.qasm', '--shots', 'many'])
   t.not(bad.code, 0)
   t.match(bad.stderr, /--shots must be an integer/)
+  // A socket file nothing listens on, as a killed daemon leaves it.
+  const dir = tempDir()
+  const stale = path.join(dir, 'agent.sock')
+  await new Promise<void>((resolve) => {
+    const srv = net.createServer().listen(stale, () => {
+      // Closing a unix-socket server removes its file: keep a copy of the inode.
+      fs.linkSync(stale, stale + '.left')
+      srv.close(() => {
+        fs.renameSync(stale + '.left', stale)
+        resolve()
+      })
+    })
+  })
+  const notToken = await cli({ socket: stale, tokenFile: path.join(ROOT, 'package.json') }, ['status'])
+  t.equal(notToken.stderr, `z3bra-agent: the token file ${path.join(ROOT, 'package.json')} does not hold a token: one line of printable characters without spaces\n`)
+  const token = path.join(dir, 'some.token')
+  fs.writeFileSync(token, 'z3t_0123456789abcdef\n')
+  const gone = await cli({ socket: stale, tokenFile: token }, ['status'])
+  t.equal(gone.code, 1)
+  t.equal(gone.stderr, `z3bra-agent: no daemon is listening on the agent socket ${stale} (one that exited without removing it, or one still starting); start the daemon with \`npm start\`\n`)
+  const empty = path.join(dir, 'empty.token')
+  fs.writeFileSync(empty, '')
+  const noToken = await cli({ socket: stale, tokenFile: empty }, ['status'])
+  t.equal(noToken.stderr, `z3bra-agent: the token file ${empty} is empty (use --token-file or Z3BRA_TOKEN_FILE)\n`)
 })
 
 t.test("the README's first job, word for word, runs the checkout's own CLI through npx", async (t) => {
