@@ -18,6 +18,7 @@ import { Scheduler } from './scheduler/scheduler'
 import { Cpusets } from './backends/cpuset'
 import { formatCpuList } from './backends/proc'
 import { readTopology } from './scheduler/topology'
+import { schedulable } from './scheduler/allocator'
 import { AGENT_VERSION } from './version'
 
 const USAGE = `usage: z3bra-agentd [--state-dir DIR] [--socket PATH] [--listen HOST:PORT --tls-cert F --tls-key F] [--config FILE] [--log-level LEVEL]`
@@ -104,6 +105,27 @@ async function main(): Promise<void> {
     process.stderr.write(`z3bra-agentd: ${(err as Error).message}\n${err instanceof ConfigError ? '' : USAGE + '\n'}`)
     process.exit(2)
   }
+  // The host's CPUs against the configuration, before anything is written
+  // to the state dir. CPUs outside the daemon's own mask (or the configured
+  // set) are as good as reserved: the kernel would refuse to pin a runner
+  // there.
+  const topology = readTopology(config.sysfsRoot)
+  const online = new Set(topology.cpus.map((c) => c.id))
+  const unknownCpus = [...(config.cpus ?? []), ...config.reservedCpus].filter((c) => !online.has(c))
+  if (unknownCpus.length) {
+    process.stderr.write(`z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: CPUs ${formatCpuList(unknownCpus)} are not online on this host (online: ${formatCpuList([...online])})\n`)
+    process.exit(2)
+  }
+  const allowed = new Set(config.cpus ?? getAffinity(process.pid))
+  const reserved = new Set([...config.reservedCpus, ...topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))])
+  if (schedulable(topology, { reserved, wholeCores: config.wholeCores }).length === 0) {
+    const outside = topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))
+    process.stderr.write(
+      `z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: no CPU is left to run jobs on (online: ${formatCpuList([...online])}; ` +
+        `reservedCpus: ${formatCpuList(config.reservedCpus) || 'none'}; outside ${config.cpus ? 'cpus' : "the daemon's affinity"}: ${formatCpuList(outside) || 'none'})\n`,
+    )
+    process.exit(2)
+  }
   lockStateDir(config)
   const log = createLogger(config.logLevel)
   const startedAt = Date.now()
@@ -122,17 +144,6 @@ async function main(): Promise<void> {
   iam.audit.append({ tenantId: 'system', actor: { userId: 'z3bra-agentd', role: 'system', tenantId: 'system' }, action: 'daemon.start', resource: 'host', outcome: 'ok', details: { pid: process.pid } })
   const store = new JobStore(db)
   const memoryLimitBytes = config.memoryLimitBytes ?? Math.floor(memAvailableBytes() * config.memoryLimitFraction)
-  const topology = readTopology(config.sysfsRoot)
-  // CPUs outside the daemon's own mask (or the configured set) are as good
-  // as reserved: the kernel would refuse to pin a runner there.
-  const online = new Set(topology.cpus.map((c) => c.id))
-  const unknownCpus = [...(config.cpus ?? []), ...config.reservedCpus].filter((c) => !online.has(c))
-  if (unknownCpus.length) {
-    process.stderr.write(`z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: CPUs ${formatCpuList(unknownCpus)} are not online on this host (online: ${formatCpuList([...online])})\n`)
-    process.exit(2)
-  }
-  const allowed = new Set(config.cpus ?? getAffinity(process.pid))
-  const reserved = new Set([...config.reservedCpus, ...topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))])
   const scheduler = new Scheduler({
     topology,
     policy: { reserved, wholeCores: config.wholeCores },

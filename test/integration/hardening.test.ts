@@ -44,6 +44,7 @@ t.test('configurations and flags that cannot work stop the start with a clear me
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
   const cases: [string, { args?: string[]; config?: Record<string, unknown> }, RegExp][] = [
     ['a CPU that is not online', { config: { cpus: [0, 99] } }, /cpus\/reservedCpus: CPUs 99 are not online on this host/],
+    ['every CPU reserved', { config: { cpus: [0], reservedCpus: [0] } }, /cpus\/reservedCpus: no CPU is left to run jobs on \(online: [0-9,-]+; reservedCpus: 0; outside cpus: /],
     ['a port above 65535', { args: ['--listen', '127.0.0.1:99999', '--tls-cert', cert, '--tls-key', key] }, /listen: port 99999 is above 65535/],
     ['a missing certificate', { args: ['--listen', '127.0.0.1:0', '--tls-cert', path.join(dir, 'none.pem'), '--tls-key', key] }, /tlsCert: .*none\.pem is not a readable PEM certificate/],
     ['certificate and key swapped', { args: ['--listen', '127.0.0.1:0', '--tls-cert', key, '--tls-key', cert] }, /tlsCert: .*key\.pem is not a readable PEM certificate[\s\S]*tlsKey: .*cert\.pem is not a readable PEM private key/],
@@ -55,6 +56,8 @@ t.test('configurations and flags that cannot work stop the start with a clear me
     t.match(d.stderr(), why, what)
     t.notMatch(d.stderr(), /\n\s+at /, `${what}: no stack trace`)
     t.notOk(fs.existsSync(d.socket), `${what}: no socket left behind`)
+    // Nothing was written to the state dir but the config the test put there.
+    t.same(fs.readdirSync(d.dir).filter((f) => f !== 'config.json'), [], `${what}: the state dir is untouched`)
   }
 })
 
