@@ -61,10 +61,10 @@ class TopHeap {
 };
 
 // One pass over outcome probabilities P(j), j < 2^m, in fixed chunks: the
-// count above kMinProbability, per-bit marginals and the top outcomes; then
-// the full list when it is short.
+// count above min_p, per-bit marginals and the top outcomes; then the full
+// list when it is short.
 template <class P>
-Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
+Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits, double min_p) {
   const uint64_t n = uint64_t{1} << m;
   // Chunks of kChunk outcomes, or longer ones when the per-chunk marginal
   // sums (chunks * m doubles) would pass 16 MiB: the memory beside the state
@@ -86,7 +86,7 @@ Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
       for (uint64_t k = 0; k < len; ++k) {
         double p = prob(c * len + k);
         buf[k] = p;
-        if (p > kMinProbability) {
+        if (p > min_p) {
           ++cnt;
           heaps[w].Offer(p, c * len + k);
         }
@@ -115,7 +115,7 @@ Distribution Analyse(Pool& pool, int m, P prob, const Terminal& t, int clbits) {
       if (count[c] == 0) continue;
       for (uint64_t k = 0; k < len; ++k) {
         double p = prob(c * len + k);
-        if (p > kMinProbability) d.all.emplace_back(t.Outcome(c * len + k, zero), p);
+        if (p > min_p) d.all.emplace_back(t.Outcome(c * len + k, zero), p);
       }
     }
     return d;
@@ -248,13 +248,13 @@ Distribution StateDistribution(Pool& pool, const State& s, const Terminal& t, in
             double re = a[2 * i], im = a[2 * i + 1];
             return re * re + im * im;
           },
-          t, clbits);
+          t, clbits, MinProbability(s.single()));
     };
     return s.single() ? direct(s.data<float>()) : direct(s.data<double>());
   }
   std::vector<double> marg = Marginal(pool, s, t);
   const double* mp = marg.data();
-  return Analyse(pool, t.m(), [mp](uint64_t j) { return mp[j]; }, t, clbits);
+  return Analyse(pool, t.m(), [mp](uint64_t j) { return mp[j]; }, t, clbits, MinProbability(s.single()));
 }
 
 void AccumulateOutcomes(Pool& pool, const State& s, const Terminal& t, const Bits& base, double prob,
@@ -266,11 +266,11 @@ void AccumulateOutcomes(Pool& pool, const State& s, const Terminal& t, const Bit
   }
 }
 
-Distribution MapDistribution(const std::map<Bits, double>& acc, int clbits) {
+Distribution MapDistribution(const std::map<Bits, double>& acc, int clbits, double min_p) {
   Distribution d;
   std::vector<std::pair<Bits, double>> kept;
   for (const auto& kv : acc) {
-    if (kv.second > kMinProbability) kept.push_back(kv);
+    if (kv.second > min_p) kept.push_back(kv);
   }
   d.outcomes = kept.size();
   if (d.outcomes <= kMaxListedOutcomes) {

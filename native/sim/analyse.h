@@ -16,7 +16,15 @@
 
 namespace z3bra {
 
+// Outcomes and measurement branches at or below this probability are left
+// out: rounding noise, not outcomes. Complex float carries about 7 digits,
+// so an outcome that cannot happen can show ~1e-17 in single precision
+// (bb84, 64 such outcomes beside its 32 real ones); 1e-12 stays far below
+// the 1e-5 single precision promises, and above any outcome of a uniform
+// state up to 39 qubits.
 constexpr double kMinProbability = 1e-20;
+constexpr double kMinProbabilitySingle = 1e-12;
+inline double MinProbability(bool single) { return single ? kMinProbabilitySingle : kMinProbability; }
 constexpr uint64_t kMaxListedOutcomes = 4096;
 constexpr size_t kTopOutcomes = 64;
 
@@ -55,7 +63,7 @@ Distribution StateDistribution(Pool& pool, const State& s, const Terminal& t, in
 // Adds prob * P(outcome) of `t` measured on `s` over `base` into `acc`.
 void AccumulateOutcomes(Pool& pool, const State& s, const Terminal& t, const Bits& base, double prob,
                         std::map<Bits, double>* acc);
-Distribution MapDistribution(const std::map<Bits, double>& acc, int clbits);
+Distribution MapDistribution(const std::map<Bits, double>& acc, int clbits, double min_p);
 
 // Probability rounded to 12 significant digits: the ranking key of `top`.
 double Round12(double p);

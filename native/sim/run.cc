@@ -297,6 +297,7 @@ class Runner {
     constexpr uint64_t kPageBytes = 4096, kBranchOverheadBytes = 512;
     const uint64_t per_branch = (State::MappedBytesFor(c_.qubits, c_.precision) + kPageBytes - 1) / kPageBytes * kPageBytes + kBranchOverheadBytes;
     const uint64_t cap = std::max<uint64_t>(1, branch_memory_ / per_branch);
+    const double min_p = MinProbability(c_.precision == Precision::kSingle);
     std::vector<Branch> live;
     live.push_back({std::move(first), Bits(c_.clbits), 1.0});
     for (size_t k = prefix_end_; k < c_.ops.size(); ++k) {
@@ -316,7 +317,7 @@ class Runner {
         double total = p0 + p1;
         double w0 = b.prob * p0 / total, w1 = b.prob * p1 / total;
         bool reset = op.kind == OpKind::kReset;
-        if (w0 > kMinProbability && w1 > kMinProbability) {
+        if (w0 > min_p && w1 > min_p) {
           if (live.size() + born.size() + 1 > cap) {
             throw InputError("probabilities for this circuit need more than " + std::to_string(cap) +
                                  " measurement branches",
@@ -339,12 +340,12 @@ class Runner {
       }
       if (applied && IsUnitary(op)) ++*gates;
       for (Branch& b : born) live.push_back(std::move(b));
-      live.erase(std::remove_if(live.begin(), live.end(), [](const Branch& b) { return !(b.prob > kMinProbability); }),
+      live.erase(std::remove_if(live.begin(), live.end(), [min_p](const Branch& b) { return !(b.prob > min_p); }),
                  live.end());
     }
     std::map<Bits, double> acc;
     for (const Branch& b : live) AccumulateOutcomes(pool_, *b.state, term, b.bits, b.prob, &acc);
-    return MapDistribution(acc, c_.clbits);
+    return MapDistribution(acc, c_.clbits, min_p);
   }
 
   const Circuit& c_;
