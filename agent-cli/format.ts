@@ -220,5 +220,9 @@ export function resultText(jobId: string, r: Msg): string {
   out.push(`  stats: ${s.gates} gates applied${fused}, ${s.wall_seconds.toFixed(4)} s wall, ${s.apply_seconds.toFixed(4)} s apply, ${s.threads} thread(s), peak ${bytes(s.peak_rss_bytes)}`)
   const rep = r.reproducibility
   out.push(`  ran on CPUs ${rep.cpus.join(',')} with ${rep.simulator} (${rep.simd}), seed ${rep.seed}`)
+  if (s.threads < rep.cpus.length) {
+    // The simulator runs a small state on one thread (native/README.md, "Placement").
+    out.push(`  note: ${plural(rep.cpus.length, 'CPU', 'CPUs')} held, ${s.threads} used: a state under 2^14 amplitudes runs on one thread`)
+  }
   return out.join('\n') + '\n'
 }

@@ -22,6 +22,13 @@ t.test('submit --precision and --threads reach the runner', async (t) => {
   const pa = a.result.probabilities.probabilities, pb = b.result.probabilities.probabilities
   for (const k of Object.keys(pa)) t.ok(Math.abs(pa[k] - (pb[k] ?? 0)) < 1e-5, `P(${k}) within 1e-5`)
 
+  // Two CPUs for a 4-qubit state: held, but the simulator runs one thread
+  // there, and the text says so.
+  const two = await cli(d, ['submit', file, '--shots', '10', '--wait', '--threads', '2'])
+  t.equal(two.code, 0, two.stderr)
+  t.match(two.stdout, /, 1 thread\(s\),/)
+  t.match(two.stdout, /\n  note: 2 CPUs held, 1 used: a state under 2\^14 amplitudes runs on one thread\n/)
+  t.notMatch(dbl.stdout + one.stdout, /note:/)
   const bad = await cli(d, ['submit', file, '--precision', 'half'])
   t.equal(bad.code, 2)
   t.match(bad.stderr, /--precision must be single or double/)
