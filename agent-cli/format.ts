@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Wire messages to the CLI's two outputs: JSON (a stable contract, see
-// docs/cli.md) and text for people, laid out like `systemctl status`.
+// the README's CLI section) and text for people, laid out like `systemctl status`.
 
 type Msg = Record<string, any>
 

@@ -56,6 +56,12 @@ function build(): Command {
     .option('--token-file <file>', 'bearer token file (env Z3BRA_TOKEN_FILE)', undefined)
     .addHelpText('after', '\nDefaults: ./.z3bra/agent.sock and ./.z3bra/admin.token, as `npm start` creates them.')
     .showHelpAfterError('(add --help for usage)')
+    // Usage errors (an unknown option, a value out of range) exit 2 like the
+    // CLI's own checks; errors from the daemon exit 1. Subcommands made
+    // below inherit this.
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : 2)
+    })
 
   program
     .command('status')
