@@ -179,9 +179,10 @@ async function main(): Promise<void> {
     memoryLimitBytes,
   })
   jobs.restoreHostState()
+  // Before recovery, so that a job requeued from a stopped daemon is filed.
+  auditTransitions(iam, jobs, log)
   jobs.recover()
   const cpus = topology.cpus.map((c) => c.id).filter((c) => !reserved.has(c))
-  auditTransitions(iam, jobs, log)
   let srv: AgentServer
   try {
     srv = await startServer(config, auth, jobs, log, { startedAt, simulator: 'z3bra-sim' }, iam, sec.auditKey)

@@ -53,7 +53,9 @@ export function auditTransitions(iam: Iam, jobs: EventEmitter, log: Logger): voi
         resource: 'job',
         resourceId: j.id,
         outcome: 'ok',
-        details: j.error ? { error: j.error } : {},
+        // A job back in the queue after a start: the daemon that ran it
+        // stopped first; its job_events row says how.
+        details: j.error ? { error: j.error } : j.state === 'QUEUED' ? { requeued: true, attempts: j.attempts } : {},
       })
     } catch (err) {
       log.error({ err, job_id: j.id }, 'audit event not written')

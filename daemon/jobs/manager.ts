@@ -166,7 +166,10 @@ export class JobManager extends EventEmitter {
         cpus: null,
         runner_pid: null,
       })
-      if (back) this.log.warn({ job_id: job.id, attempts: job.attempts }, 'requeued a job left running')
+      if (back) {
+        this.log.warn({ job_id: job.id, attempts: job.attempts }, 'requeued a job left running')
+        this.emit('job', back)
+      }
     }
     for (const a of this.store.allocations()) {
       // Only a runner of a job that is no longer RUNNING can be left here;

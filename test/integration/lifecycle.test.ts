@@ -6,6 +6,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import { spawn } from 'node:child_process'
 import { runnersOf, startDaemon, tempDir, TRAJECTORY_CIRCUIT, waitForState } from '../helpers/daemon'
+import { bearer, rpc, services } from '../iam/helpers'
 
 const BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
 
@@ -81,6 +82,16 @@ t.test('kill -9 with running and queued jobs: every acknowledged job completes a
   }
   const again = await d2.rpc(d2.jobs, 'GetJob', { job_id: ids[0] })
   t.ok(again.attempts >= 2, 'the interrupted job ran a second time')
+  // The audit log files each requeue, with the attempt it ended.
+  const s = services(d2)
+  t.teardown(() => s.close())
+  const all = (await rpc(s.audit, 'ListEvents', { page_size: 1000 }, bearer(d2.token))).events
+  const events = all.filter((e: any) => e.resource_id === ids[0])
+  const actions = events.map((e: any) => e.action)
+  const requeue = actions.indexOf('job.queued')
+  t.ok(requeue > actions.indexOf('job.running') && actions.lastIndexOf('job.running') > requeue, `running, requeued, running again: ${actions.join(' ')}`)
+  t.same(JSON.parse(events[requeue].details_json), { requeued: true, attempts: 1 })
+  t.equal(actions[actions.length - 1], 'job.succeeded')
 })
 
 t.test('SIGTERM lets a running job finish within the grace period, then exits 0', async (t) => {
