@@ -99,6 +99,7 @@ function build(): Command {
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2)
       }
+      if (source.trim() === '') throw new CliError(`${file === '-' ? 'standard input' : file} is empty: there is no circuit to submit`, 2)
       if (o.precision !== 'single' && o.precision !== 'double') {
         throw new CliError(`--precision must be single or double; got "${o.precision}"`, 2)
       }

@@ -115,7 +115,8 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
   if (memoryBytes > memoryLimitBytes) {
     throw new AgentError(
       'Z3_MEMORY_LIMIT',
-      `The circuit's ${circuit.numQubits}-qubit statevector needs ${memoryBytes} bytes (${amplitude} * 2^${circuit.numQubits}), above this host's limit of ${memoryLimitBytes} bytes (memoryLimitBytes).`,
+      `The circuit's ${circuit.numQubits}-qubit statevector needs ${memoryBytes} bytes (${amplitude} * 2^${circuit.numQubits}), above this host's limit of ${memoryLimitBytes} bytes (memoryLimitBytes).` +
+        (precision === 'double' && memoryBytes / 2 <= memoryLimitBytes ? ` In single precision (precision "single") it needs ${memoryBytes / 2} bytes, which fits.` : ''),
     )
   }
   let seed: bigint

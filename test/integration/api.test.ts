@@ -65,6 +65,10 @@ t.test('a statevector above the memory limit is refused with the bytes it needs'
   t.equal(r.z3, 'Z3_MEMORY_LIMIT')
   t.match(r.details, /needs 268435456 bytes/)
   t.match(r.details, /limit of 134217728 bytes/)
+  t.match(r.details, /In single precision \(precision "single"\) it needs 134217728 bytes, which fits\.$/)
+  const q25 = src.replace('qreg q[24]', 'qreg q[25]')
+  const r25 = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: q25, shots: 1 }))
+  t.notMatch(r25.details, /single precision/, 'no hint where single precision would not fit either')
 })
 
 t.test('a repeated client_request_id returns the same job', async (t) => {
