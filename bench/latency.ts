@@ -68,10 +68,21 @@ async function echoServer(socket: string): Promise<grpc.Server> {
 
 export async function runLatencyBench(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'z3bra-bench-'))
-  const daemon = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'daemon', 'main.js'), '--state-dir', dir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const daemon = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'daemon', 'main.js'), '--state-dir', dir, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   let banner = ''
+  // The daemon's log: each succeeded job's phases_ms (daemon/jobs/manager.ts).
+  const phases: Record<string, number>[] = []
+  let logTail = ''
+  daemon.stdout!.on('data', (b) => {
+    const lines = (logTail + b).split('\n')
+    logTail = lines.pop() ?? ''
+    for (const line of lines) {
+      if (!line.includes('"phases_ms"')) continue
+      phases.push(JSON.parse(line).phases_ms)
+    }
+  })
   await new Promise<void>((resolve, reject) => {
     daemon.stderr!.on('data', (b) => {
       banner += b
@@ -93,10 +104,17 @@ export async function runLatencyBench(): Promise<Record<string, unknown>> {
   const echoClient = new EchoClient(`unix://${echoSock}`, grpc.credentials.createInsecure())
 
   const submitToStart: number[] = []
+  const submitRpc: number[] = []
+  const watchToEnd: number[] = []
+  const resultRpc: number[] = []
   let round = 0
+  const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6
   const submitToResult = await timeIt(ITERATIONS, async () => {
+    const t0 = process.hrtime.bigint()
     const r = await unary(jobs, 'SubmitJob', { source: BELL, shots: 1000 }, md)
     const warm = round++ >= WARMUP
+    if (warm) submitRpc.push(ms(t0))
+    const t1 = process.hrtime.bigint()
     await new Promise<void>((resolve, reject) => {
       const s = jobs.WatchJob({ job_id: r.job.job_id }, md)
       let startMs = NaN
@@ -109,7 +127,10 @@ export async function runLatencyBench(): Promise<Record<string, unknown>> {
       s.on('error', reject)
       s.on('end', () => resolve())
     })
+    if (warm) watchToEnd.push(ms(t1))
+    const t2 = process.hrtime.bigint()
     const res = await unary(jobs, 'GetJobResult', { job_id: r.job.job_id }, md)
+    if (warm) resultRpc.push(ms(t2))
     if (Number(res.counts['00'] ?? 0) + Number(res.counts['11'] ?? 0) !== 1000) throw new Error('wrong Bell counts')
   })
   const echoTimes = await timeIt(ITERATIONS * 5, async () => {
@@ -125,13 +146,23 @@ export async function runLatencyBench(): Promise<Record<string, unknown>> {
   daemon.kill('SIGTERM')
   await new Promise((r) => daemon.once('exit', r))
   fs.rmSync(dir, { recursive: true, force: true })
+  // The daemon's phases of the measured jobs (the warm-up's are first).
+  const measured = phases.slice(WARMUP, WARMUP + ITERATIONS)
+  const daemonPhases: Record<string, LatencySummary> = {}
+  for (const name of Object.keys(measured[0] ?? {})) daemonPhases[name] = summarise(measured.map((p) => p[name]))
   return {
     bell_1000_shots_submit_to_result: summarise(submitToResult),
+    split: {
+      submit_rpc: summarise(submitRpc),
+      watch_until_succeeded: summarise(watchToEnd),
+      get_result_rpc: summarise(resultRpc),
+      daemon_phases: daemonPhases,
+    },
     submit_to_start_cpus_free: summarise(submitToStart),
     grpc_js_echo_unix_socket: summarise(echoTimes),
     daemon_health_check_same_socket: summarise(healthTimes),
     notes:
-      'submit-to-start = the job\'s started_at minus its created_at as the daemon records them (created: before the durable insert; started: the commit of RUNNING, just before the runner is spawned on its CPUs), every CPU free; submit-to-result = SubmitJob (durable commit, synchronous=FULL) + WatchJob until SUCCEEDED + GetJobResult, sequential, one job in flight; the echo is a bare grpc-js unary RPC on its own unix socket in the benchmark process; the health check is the daemon\'s own unauthenticated RPC on the agent socket.',
+      'submit-to-start = the job\'s started_at minus its created_at as the daemon records them (created: before the durable insert; started: the commit of RUNNING, just before the runner is spawned on its CPUs), every CPU free; submit-to-result = SubmitJob (durable commit, synchronous=FULL) + WatchJob until SUCCEEDED + GetJobResult, sequential, one job in flight; the echo is a bare grpc-js unary RPC on its own unix socket in the benchmark process; the health check is the daemon\'s own unauthenticated RPC on the agent socket. split: the same jobs\' submit RPC, watch until SUCCEEDED and result RPC as the client saw them, and the daemon\'s phases from taking a job to committing its result (phases_ms in its log: the RUNNING commit, the runner\'s spawn, pinning and recording the placement, compiling and feeding the input, the runner until it exits, removing the job\'s cpuset, the SUCCEEDED commit with the result).',
   }
 }
 

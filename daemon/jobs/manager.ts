@@ -386,6 +386,7 @@ export class JobManager extends EventEmitter {
   }
 
   private start(job: JobRow, allocation: Allocation): void {
+    const t0 = performance.now()
     const cpus = allocation.cpus
     const where = allocation.node >= 0 ? ` on NUMA node ${allocation.node}` : ' across NUMA nodes'
     const started = this.store.transition(job.id, ['QUEUED'], 'RUNNING', `started on CPUs ${formatCpuList(cpus)}${where}`, {
@@ -398,7 +399,7 @@ export class JobManager extends EventEmitter {
     const entry: Running = { run, cpus, killedFor: null }
     this.running.set(job.id, entry)
     const jlog = this.log.child({ job_id: job.id })
-    void this.drive(started, entry, allocation.node, jlog)
+    void this.drive(started, entry, allocation.node, jlog, t0)
   }
 
   /**
@@ -430,20 +431,29 @@ export class JobManager extends EventEmitter {
     return () => timers.forEach(clearTimeout)
   }
 
-  private async drive(job: JobRow, r: Running, node: number, jlog: Logger): Promise<void> {
+  /**
+   * Runs a started job to its end. `t0` is when start() took it: the
+   * milliseconds of each step from there go into the log line of a job
+   * that succeeds (`phases_ms`), the split of a small job's latency.
+   */
+  private async drive(job: JobRow, r: Running, node: number, jlog: Logger, t0: number): Promise<void> {
     let failure: string | null = null
     const limit = this.timeoutFor(job)
     const disarm = this.armTimeout(job, r, limit, jlog)
+    const marks: [string, number][] = [['commit_running', performance.now()]]
     try {
       const pid = await r.run.spawned()
+      marks.push(['spawn', performance.now()])
       const mems = node >= 0 ? String(node) : this.allMems()
       const placed = r.run.pin(r.cpus, this.cpusets ? { sets: this.cpusets, jobId: job.id, mems } : undefined)
       const { cpus: _, ...placement } = placed
       this.store.setPlacement(job.id, placed.cpus, pid, node, placement)
+      marks.push(['pin_and_record', performance.now()])
       const circuit = compileCircuit(job.source, this.config)
       r.run.feed(
         toRunnerInput(circuit, { shots: job.shots, seed: BigInt(job.seed), probabilities: job.probabilities === 1, threads: 0, precision: job.precision }),
       )
+      marks.push(['compile_and_feed', performance.now()])
       jlog.info({ pid, cpus: placed.cpus, mems: placed.mems_allowed_list, node, enforced_by: placed.enforced_by, attempt: job.attempts }, 'job running')
       this.emit('job', this.store.get(job.id))
     } catch (err) {
@@ -451,8 +461,10 @@ export class JobManager extends EventEmitter {
       r.run.kill('SIGKILL')
     }
     const end = await r.run.wait()
+    marks.push(['runner', performance.now()])
     disarm()
     if (this.cpusets) await this.removeCpuset(job.id)
+    marks.push(['cpuset_removal', performance.now()])
     this.degraded.delete(job.id)
     this.scheduler.release(job.id)
     this.running.delete(job.id)
@@ -473,7 +485,14 @@ export class JobManager extends EventEmitter {
     } else if (end.kind === 'ok') {
       const doc = this.resultDoc(job, end.output)
       after = this.store.transition(job.id, ['RUNNING'], 'SUCCEEDED', 'finished', {}, JSON.stringify(doc))
-      jlog.info({ wall_seconds: end.output.stats.wall_seconds, gates: end.output.stats.gates }, 'job succeeded')
+      marks.push(['commit_result', performance.now()])
+      const phases: Record<string, number> = {}
+      let prev = t0
+      for (const [name, at] of marks) {
+        phases[name] = Math.round((at - prev) * 1000) / 1000
+        prev = at
+      }
+      jlog.info({ wall_seconds: end.output.stats.wall_seconds, gates: end.output.stats.gates, phases_ms: phases }, 'job succeeded')
     } else {
       const msg = end.kind === 'killed' ? `the runner was killed by ${end.signal}` : end.message
       after = this.store.transition(job.id, ['RUNNING'], 'FAILED', msg, { error: msg })
