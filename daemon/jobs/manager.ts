@@ -288,7 +288,10 @@ export class JobManager extends EventEmitter {
       this.enqueue(out.job)
       this.log.info({ job_id: out.job.id, tenant_id: p.tenantId, qubits: a.circuit.numQubits, shots: f.shots }, 'job queued')
       this.emit('job', out.job)
-      setImmediate(() => this.schedule())
+      // After the reply is on its way: started in the same turn, a job's
+      // RUNNING commit, fork, exec and pinning held the SubmitJob reply
+      // (6.6 ms against 1.8 ms for a Bell job, the same total).
+      setTimeout(() => this.schedule(), 0)
     }
     return out
   }
