@@ -155,6 +155,8 @@ async function main(): Promise<void> {
     weightOf: (t) => config.tenantWeights[t] ?? config.planWeights[iam.directory.tenant(t)?.plan as keyof typeof config.planWeights] ?? 1,
     backfillLimitMs: config.backfillLimitMs,
   })
+  // Usage older than 20 half-lives weighs under a millionth of its CPU time.
+  scheduler.restoreUsage(store.cpuTimeSince(Date.now() - 20 * config.fairShareHalfLifeMs))
   let cpusets: Cpusets | null = null
   if (config.cpusets === 'auto') {
     const found = Cpusets.open({ cgroupRoot: config.cgroupRoot, procRoot: '/proc', stateDir: config.stateDir })

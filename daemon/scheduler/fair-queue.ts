@@ -124,6 +124,12 @@ export class FairQueue {
     s.usageAt = this.now()
   }
 
+  /** Adds CPU-seconds that ended at `at` (in the past), decayed from then. */
+  chargeAt(tenantId: string, cpuSeconds: number, at: number): void {
+    const dt = Math.max(0, this.now() - at)
+    this.charge(tenantId, cpuSeconds * Math.pow(2, -dt / this.halfLifeMs))
+  }
+
   private decayed(s: TenantState): number {
     const dt = this.now() - s.usageAt
     return dt <= 0 ? s.usage : s.usage * Math.pow(2, -dt / this.halfLifeMs)

@@ -142,6 +142,15 @@ export class Scheduler {
     this.held.set(job.id, { jobId: job.id, tenantId: job.tenantId, allocation, memoryBytes: job.memoryBytes, since: this.now() })
   }
 
+  /**
+   * Rebuilds the tenants' decayed usage from jobs that ended before this
+   * start (JobStore.cpuTimeSince), so a restart does not hand every tenant
+   * a clean slate.
+   */
+  restoreUsage(ended: { tenantId: string; cpuSeconds: number; endedAt: number }[]): void {
+    for (const e of ended) this.queue.chargeAt(e.tenantId, e.cpuSeconds, e.endedAt)
+  }
+
   /** Frees a job's CPUs and charges its tenant for the time it held them. */
   release(jobId: string): void {
     const h = this.held.get(jobId)

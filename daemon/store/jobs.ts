@@ -254,6 +254,18 @@ export class JobStore {
     return this.db.prepare("SELECT * FROM jobs WHERE state = 'RUNNING' ORDER BY seq").all() as JobRow[]
   }
 
+  /** CPU time of the jobs that ended at or after `since`: the fair share's history. */
+  cpuTimeSince(since: number): { tenantId: string; cpuSeconds: number; endedAt: number }[] {
+    const rows = this.db
+      .prepare('SELECT tenant_id, cpus, started_at, finished_at FROM jobs WHERE finished_at >= ? AND started_at IS NOT NULL AND cpus IS NOT NULL')
+      .all(since) as { tenant_id: string; cpus: string; started_at: number; finished_at: number }[]
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      cpuSeconds: ((JSON.parse(r.cpus) as number[]).length * Math.max(0, r.finished_at - r.started_at)) / 1000,
+      endedAt: r.finished_at,
+    }))
+  }
+
   countsByState(): Record<JobState, number> {
     const out = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {

@@ -3,8 +3,8 @@
 // a two-CPU host with equal jobs; while both have work waiting, the CPU time
 // each gets, read from the jobs' recorded start and end times, is 1:3.
 import t from 'tap'
-import { startDaemon, trajectoryCircuit } from '../helpers/daemon'
-import { bearer, rpc, services } from '../iam/helpers'
+import { startDaemon, tempDir, trajectoryCircuit } from '../helpers/daemon'
+import { bearer, rpc, services, waitState } from '../iam/helpers'
 
 const JOBS_PER_TENANT = 60
 // About a tenth of a second a job: many scheduling decisions in a short window.
@@ -88,4 +88,40 @@ t.test('weights 1 and 3 share CPU time 1:3 within 10% while both tenants wait', 
   const heavy = held(finals.heavy)
   const ratio = heavy / light
   t.ok(ratio >= 2.7 && ratio <= 3.3, `heavy:light CPU time ${ratio.toFixed(2)} (heavy ${(heavy / 1000).toFixed(1)} s, light ${(light / 1000).toFixed(1)} s), want 3 within 10%`)
+})
+
+t.test('a restart keeps each tenant its fair-share usage, rebuilt from the jobs that ended', async (t) => {
+  const dir = tempDir()
+  const config = { cpus: [0, 1], fairShareHalfLifeMs: 3_600_000 }
+  const d = await startDaemon({ dir, config })
+  const s = services(d)
+  const admin = bearer(d.token)
+  await rpc(s.tenants, 'CreateTenant', { tenant_id: 'busy', plan: 'enterprise' }, admin)
+  await rpc(s.tenants, 'AddUser', { tenant_id: 'busy', user_id: 'busy-dev', role: 'developer' }, admin)
+  const md = bearer((await rpc(s.tenants, 'IssueToken', { tenant_id: 'busy', user_id: 'busy-dev' }, admin)).token)
+  // Some CPU time, then one job held in the queue so that status lists the tenant.
+  for (let i = 0; i < 3; i++) {
+    const id = (await rpc(s.jobs, 'SubmitJob', { source: JOB, shots: 2, cpus: 1, classification: 'public' }, md)).job.job_id
+    await waitState(s, md, id, ['SUCCEEDED'])
+  }
+  await rpc(s.host, 'Cordon', { cpus: '0-1', reason: 'hold the queue' }, admin)
+  await rpc(s.jobs, 'SubmitJob', { source: JOB, shots: 1, cpus: 1, classification: 'public' }, md)
+  const factorOf = async (dd: typeof d, ss: typeof s) =>
+    (await rpc(ss.host, 'GetStatus', {}, bearer(dd.token))).tenants.find((x: any) => x.tenant_id === 'busy').fair_share_factor as number
+  const before = await factorOf(d, s)
+  t.ok(before > 0, `usage before the restart (${before.toFixed(4)})`)
+  s.close()
+  await d.stop()
+
+  const d2 = await startDaemon({ dir, config })
+  const s2 = services(d2)
+  t.teardown(async () => {
+    s2.close()
+    await d2.stop()
+  })
+  const after = await factorOf(d2, s2)
+  // The jobs' recorded start and end (ms) against the scheduler's own clock:
+  // the same CPU time within a few milliseconds per job, decayed over seconds
+  // of a one-hour half-life.
+  t.ok(Math.abs(after - before) <= 0.01 + 0.01 * before, `the same usage after it (${after.toFixed(4)} against ${before.toFixed(4)})`)
 })
