@@ -85,6 +85,13 @@ static inline bool LinearPrefetch(uint64_t mask, uint64_t real_bytes) {
   const uint64_t apart = 2 * real_bytes * (uint64_t{1} << (63 - __builtin_clzll(mask)));
   return apart <= 16384;
 }
+// Where prefetch along the groups' own sequence starts: the group
+// kPrefetchGroups ahead of `base`, a step being the low + 1 adjacent groups
+// of base | low.
+static inline uint64_t GroupsAhead(uint64_t base, uint64_t count, uint64_t mask, uint64_t low) {
+  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += low + 1) base = NextBase(base | low, mask);
+  return base;
+}
 static inline uint64_t LinearAhead(uint64_t mask, uint64_t low) {
   const uint64_t covered = mask | low;
   return (covered & (covered + 1)) == 0 ? 2048 : 16384;
@@ -97,8 +104,7 @@ void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   // Software prefetch along the groups' own sequence, kPrefetchGroups ahead:
   // runs of 2^q0 amplitudes with gaps between defeat the hardware stride
   // prefetchers when a run is a few hundred bytes to a few KiB.
-  uint64_t pb = base;
-  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 2) pb = NextBase(pb | 1, mask);
+  uint64_t pb = GroupsAhead(base, count, mask, 1);
   // When the gate's halves are at most 16 KiB apart, the groups' order
   // walks each 2^(top+1) block in two interleaved runs that the hardware
   // prefetchers follow badly (measured 1.7-2.9 floor passes on targets 5-10
@@ -156,10 +162,7 @@ void PairsLow(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint
   // Halves further apart: along the groups' sequence, as in Pairs, one
   // line per pair of rows and step (2q gate on qubits 0 and 23 at N=24, one
   // thread: 2.85 floor passes without, 0.92 with).
-  uint64_t pb = base;
-  if (!linear) {
-    for (uint64_t j = 0; j < kPrefetchGroups && j < count; ++j) pb = NextBase(pb, mask);
-  }
+  uint64_t pb = linear ? base : GroupsAhead(base, count, mask, 0);
   uint64_t i = 0;
   for (; i + 2 <= count; i += 2) {
     if (linear) {
@@ -203,8 +206,7 @@ void QuadsF(float* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_
   constexpr int D = 1 << K;
   alignas(32) float mre[D][D][8], mim[D][D][8];
   SpreadMatrix<D, 8>(m, mre, mim);
-  uint64_t pb = base;
-  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += 4) pb = NextBase(pb | 3, mask);
+  uint64_t pb = GroupsAhead(base, count, mask, 3);
   const bool linear = LinearPrefetch(mask, sizeof(float));
   const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 3);
   // Columns outer, rows inner, as in Pairs.
@@ -359,8 +361,7 @@ void GaussRuns(T* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t
   constexpr uint64_t W = L::W, low = W - 1;
   alignas(32) T ga[D][D][N], gs[D][D][N], gd[D][D][N];
   GaussMatrix<D, N>(m, ga, gs, gd);
-  uint64_t pb = base;
-  for (uint64_t j = 0; j < kPrefetchGroups && j < count; j += W) pb = NextBase(pb | low, mask);
+  uint64_t pb = GroupsAhead(base, count, mask, low);
   const bool linear = LinearPrefetch(mask, sizeof(T));
   const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, low);
   uint64_t i = 0;
@@ -541,10 +542,7 @@ void GaussLowRuns(float* a, uint64_t mask, const uint64_t* off, uint64_t base, u
   GaussMatrix<D, N>(m, ga, gs, gd);
   const bool linear = LinearPrefetch(mask, sizeof(float));
   const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 0);
-  uint64_t pb = base;
-  if (!linear) {
-    for (uint64_t j = 0; j < kPrefetchGroups && j < count; ++j) pb = NextBase(pb, mask);
-  }
+  uint64_t pb = linear ? base : GroupsAhead(base, count, mask, 0);
   uint64_t i = 0;
   for (; i + 2 * W <= count; i += 2 * W) {
     uint64_t g[2 * W];
