@@ -96,6 +96,16 @@ static inline uint64_t LinearAhead(uint64_t mask, uint64_t low) {
   const uint64_t covered = mask | low;
   return (covered & (covered + 1)) == 0 ? 2048 : 16384;
 }
+// The n lowest qubits outside the gate, as bits: a step's lane qubits when
+// it takes 2^n successive groups.
+static inline uint64_t LaneBits(uint64_t mask, int n) {
+  uint64_t lanes = 0;
+  for (int k = 0; k < n; ++k) {
+    const uint64_t bit = ((mask | lanes) + 1) & ~(mask | lanes);
+    lanes |= bit;
+  }
+  return lanes;
+}
 template <int K>
 void Pairs(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint64_t count, const double* m) {
   constexpr int D = 1 << K;
@@ -158,7 +168,7 @@ void PairsLow(double* a, uint64_t mask, const uint64_t* off, uint64_t base, uint
   alignas(32) double mre[D][D][4], mim[D][D][4];
   SpreadMatrix<D, 4>(m, mre, mim);
   const bool linear = LinearPrefetch(mask, sizeof(double));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 1);
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, LaneBits(mask, 1));
   // Halves further apart: along the groups' sequence, as in Pairs, one
   // line per pair of rows and step (2q gate on qubits 0 and 23 at N=24, one
   // thread: 2.85 floor passes without, 0.92 with).
@@ -541,7 +551,7 @@ void GaussLowRuns(float* a, uint64_t mask, const uint64_t* off, uint64_t base, u
   alignas(32) float ga[D][D][N], gs[D][D][N], gd[D][D][N];
   GaussMatrix<D, N>(m, ga, gs, gd);
   const bool linear = LinearPrefetch(mask, sizeof(float));
-  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, 0);
+  const char* lp = reinterpret_cast<const char*>(a + 2 * base) + LinearAhead(mask, LaneBits(mask, 3));
   uint64_t pb = linear ? base : GroupsAhead(base, count, mask, 0);
   uint64_t i = 0;
   for (; i + 2 * W <= count; i += 2 * W) {
