@@ -4,6 +4,9 @@
 import fs from 'node:fs'
 
 /** Parses a kernel CPU list such as "0-3,8,10-11". */
+/** The largest CPU number a list may name (the kernel's CONFIG_NR_CPUS tops out at 8192). */
+export const MAX_CPU_ID = 8191
+
 export function parseCpuList(text: string): number[] {
   const out: number[] = []
   const t = text.trim()
@@ -13,6 +16,8 @@ export function parseCpuList(text: string): number[] {
     if (!m) throw new RangeError(`not a CPU list: "${text}"`)
     const lo = Number(m[1])
     const hi = m[2] === undefined ? lo : Number(m[2])
+    // Bounds before expanding: a range is never larger than the CPUs a kernel can have.
+    if (hi > MAX_CPU_ID || lo > hi) throw new RangeError(`not a CPU list: "${text}" (CPUs are 0 to ${MAX_CPU_ID}, ranges ascending)`)
     for (let c = lo; c <= hi; c++) out.push(c)
   }
   return out
