@@ -10,7 +10,7 @@ import { AgentError } from '../errors'
 import type { TenantRow, TokenRow, UserRow } from '../iam/directory'
 import type { Iam } from '../iam/iam'
 import type { Limits } from '../iam/plans'
-import { allows, reaches } from '../iam/policy'
+import { allows, reaches, whyNotGrantable } from '../iam/policy'
 import type { Action, Resource } from '../iam/roles'
 import { timestamp } from './convert'
 import { serverStream, unary, type HandlerContext } from './handlers'
@@ -150,6 +150,9 @@ export function tenantService(ctx: HandlerContext, iam: Iam, jobs: EventEmitter)
 
     AddUser: unary<Req, unknown>(ctx, 'AddUser', (p, r) => {
       const t = scoped(p, r.tenant_id, 'user', 'create')
+      const role = iam.roles[r.role]
+      const why = role ? whyNotGrantable(p, r.role, role) : null
+      if (why) throw new AgentError('Z3_PERMISSION_DENIED', `Role ${p.role} may not add a user with role ${r.role}: ${why}.`)
       return userMessage(dir.addUser(t.id, r.user_id, r.role, r.display_name, iam.roleNames))
     }),
 
@@ -160,6 +163,14 @@ export function tenantService(ctx: HandlerContext, iam: Iam, jobs: EventEmitter)
 
     IssueToken: unary<Req, unknown>(ctx, 'IssueToken', (p, r) => {
       const t = scoped(p, r.tenant_id, 'token', 'create')
+      // A token carries its user's role: for anyone but the caller, that
+      // role may hold nothing the caller's does not.
+      const target = dir.user(t.id, r.user_id)
+      if (target && !(t.id === p.tenantId && target.id === p.userId)) {
+        const role = iam.roles[target.role]
+        const why = role ? whyNotGrantable(p, target.role, role) : `role ${target.role} is not in this host's role table`
+        if (why) throw new AgentError('Z3_PERMISSION_DENIED', `Role ${p.role} may not issue a token for user "${r.user_id}": ${why}.`)
+      }
       const ttlMs = Number(r.ttl_seconds ?? 0) * 1000
       const out = dir.issueToken(t.id, r.user_id, r.name, ttlMs, `${p.tenantId}/${p.userId}`)
       return { info: tokenMessage(out.row), token: out.token }

@@ -5,7 +5,7 @@
 // callers of these functions turn a foreign target into NOT_FOUND, so that
 // ids leak nothing.
 import type { Principal } from '../auth'
-import type { Action, Classification, Conditions, Permission, Resource } from './roles'
+import type { Action, Classification, Conditions, Permission, Resource, Role } from './roles'
 
 /** What a decision is about; a field left out is not checked. */
 export interface Target {
@@ -79,4 +79,38 @@ export function jobReadScope(p: Principal): JobScope | null {
   }
   if (classes) scope.classifications = [...classes]
   return scope
+}
+
+function subset<T>(narrow: readonly T[] | undefined, wide: readonly T[] | undefined): boolean {
+  if (wide === undefined) return true
+  return narrow !== undefined && narrow.every((x) => wide.includes(x))
+}
+
+/** `grant` allows at least everything `want` does (conditions no narrower). */
+function covers(grant: Permission, want: Permission): boolean {
+  if (!(grant.resource === '*' || grant.resource === want.resource)) return false
+  if (!(grant.action === '*' || grant.action === want.action)) return false
+  const g = grant.conditions ?? {}
+  const w = want.conditions ?? {}
+  if (g.self && !w.self) return false
+  return subset(w.classifications, g.classifications) && subset(w.backends, g.backends) && subset(w.tenants, g.tenants)
+}
+
+/**
+ * Why the caller may not hand out this role (a user added with it, or a
+ * token for a user who has it), or null when it may: a caller never grants
+ * more than it holds. Crossing tenants, PHI access and every permission of
+ * the role must be the caller's too; system_admin may grant any role.
+ */
+export function whyNotGrantable(p: Principal, roleName: string, role: Role): string | null {
+  if (p.crossTenant) return null
+  if (role.cross_tenant) return `role ${roleName} crosses tenants`
+  if (role.phi_access && !p.phiAccess) return `role ${roleName} has PHI access, which ${p.role} lacks`
+  for (const want of role.permissions) {
+    if (!p.grants.some((g) => covers(g, want))) {
+      const cond = want.conditions ? ` ${JSON.stringify(want.conditions)}` : ''
+      return `role ${roleName} may ${want.action} ${want.resource}${cond}, which ${p.role} may not`
+    }
+  }
+  return null
 }

@@ -23,7 +23,7 @@ const EXPECTED: Record<string, [string, string]> = {
   // system_admin crosses tenants: every targeted cell in the foreign tenant
   // behaves as in its own.
   system_admin:        ['OOOOPOOOOOOOOOOOOOO', '-O-OPO--O-OOOOOOOO-'],
-  org_admin:           ['OOOOPOODOODOOOOOOOD', '-N-NN---N-DNNNNNNN-'],
+  org_admin:           ['OOOOPOODOODOODOOOOD', '-N-NN---N-DNNNNNNN-'],
   oncologist:          ['OOOOPODDDDDDDDDDDDD', '-N-NN---D-DDDDDDDD-'],
   pathologist:         ['OOOOPODDDDDDDDDDDDD', '-N-NN---D-DDDDDDDD-'],
   genetic_counselor:   ['DOOODODDDDDDDDDDDDD', '-N-ND---D-DDDDDDDD-'],
