@@ -10,6 +10,10 @@ import type * as Jose from 'jose'
 import { AgentError } from '../errors'
 import type { Clock } from './clock'
 
+// A user claim becomes part of job records and audit events: plain and bounded.
+const MAX_JWT_USER_CHARS = 255
+const JWT_USER_RE = new RegExp(`^[\\x21-\\x7e]{1,${MAX_JWT_USER_CHARS}}$`)
+
 export interface JwtConfig {
   issuer: string
   audience: string
@@ -91,6 +95,12 @@ export class JwtVerifier {
     if (typeof user !== 'string' || !user) {
       throw new AgentError('Z3_UNAUTHENTICATED', `The JWT has no "${this.c.userClaim}" claim naming a user.`)
     }
+    if (!JWT_USER_RE.test(user)) {
+      throw new AgentError(
+        'Z3_UNAUTHENTICATED',
+        `The JWT's "${this.c.userClaim}" claim is not a user id: 1 to ${MAX_JWT_USER_CHARS} printable ASCII characters without spaces.`,
+      )
+    }
     // A realm usually hands out several roles (and some of its own, such as
     // offline_access); the first of ours, in role-table order, is the one.
     const offered = Array.isArray(roleValue) ? roleValue : [roleValue]
@@ -102,6 +112,9 @@ export class JwtVerifier {
       // The system tenant's admin is a local identity; an issuer cannot mint one.
       throw new AgentError('Z3_UNAUTHENTICATED', 'A JWT cannot carry the system_admin role; use an API token.')
     }
-    return { userId: user, tenantId: tenant, role, tokenId: `jwt:${payload.jti ?? user}` }
+    // "jwt:" keeps the issuer's users apart from the host's own (whose ids
+    // never hold a colon): a JWT "dev" is not the API-token user "dev", for
+    // "own jobs" conditions and in the audit log alike.
+    return { userId: `jwt:${user}`, tenantId: tenant, role, tokenId: `jwt:${payload.jti ?? user}` }
   }
 }

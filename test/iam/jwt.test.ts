@@ -104,9 +104,9 @@ for (const setup of SETUPS) {
     const valid = await sign(alice)
     const ok = await rpc(s.jobs, 'SubmitJob', { source: BELL, shots: 2 }, bearer(valid))
     t.equal(ok.job.tenant_id, 'acme', 'tenant from the tenant claim')
-    t.equal(ok.job.submitted_by, 'alice', 'user from the user claim')
+    t.equal(ok.job.submitted_by, 'jwt:alice', 'user from the user claim, apart from the host\'s own users')
     const ev = (await rpc(s.audit, 'ListEvents', { tenant_id: 'acme', action: 'job.submit' }, bearer(d.token))).events
-    t.match(ev[0], { actor_user: 'alice', actor_role: 'oncologist', actor_tenant: 'acme' }, 'role from the role claim, the first one the table knows')
+    t.match(ev[0], { actor_user: 'jwt:alice', actor_role: 'oncologist', actor_tenant: 'acme' }, 'role from the role claim, the first one the table knows')
 
     const [h, p, sig] = valid.split('.')
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString())
@@ -122,6 +122,8 @@ for (const setup of SETUPS) {
       ['unknown tenant', await sign(setup.who('nope', ['oncologist'], 'alice')), /^The JWT names tenant "nope", which this host does not know\.$/],
       ['no known role', await sign(setup.who('acme', ['offline_access'], 'alice')), /claim names no role this host knows\.$/],
       ['system_admin from an issuer', await sign(setup.who('acme', ['system_admin'], 'alice')), /^A JWT cannot carry the system_admin role; use an API token\.$/],
+      ['a user claim with an escape', await sign(setup.who('acme', ['oncologist'], 'al\u001bice')), /claim is not a user id: 1 to 255 printable ASCII characters without spaces\.$/],
+      ['a user claim of 256 characters', await sign(setup.who('acme', ['oncologist'], 'a'.repeat(256))), /claim is not a user id/],
     ]
     for (const [what, token, message] of refusals) {
       const o = await call(token)
