@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { Authenticator, Principal } from '../auth'
 import { AgentError } from '../errors'
 import type { Logger } from '../log'
+import { escapeUnsafe } from '../text'
 
 export interface HandlerContext {
   auth: Authenticator
@@ -17,7 +18,9 @@ export function toServiceError(err: unknown, method: string, log: Logger): grpc.
     md.set('z3bra-error-code', err.code)
     const level = err.grpcCode === grpc.status.INTERNAL ? 'error' : 'info'
     log[level]({ method, code: err.code }, 'call refused')
-    return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata: md })
+    // A refusal may quote what the caller sent: never as raw control text.
+    const details = escapeUnsafe(err.message)
+    return Object.assign(new Error(details), { code: err.grpcCode, details, metadata: md })
   }
   log.error({ err, method }, 'call failed')
   md.set('z3bra-error-code', 'Z3_INTERNAL')

@@ -58,6 +58,16 @@ t.test('circuit errors are INVALID_ARGUMENT with line and column, and create no 
   t.equal((await d.rpc(d.jobs, 'ListJobs', { page_size: 500 })).jobs.length, before)
 })
 
+t.test('a refusal quotes what the caller sent with control and invisible characters escaped', async (t) => {
+  const before = (await d.rpc(d.jobs, 'ListJobs', { page_size: 500 })).jobs.length
+  const bad = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1, precision: 'a\u001b[31mb\u202e' }))
+  t.equal(bad.code, grpc.status.INVALID_ARGUMENT)
+  t.equal(bad.details, 'precision must be "single" or "double"; got "a\\u001B[31mb\\u202E".')
+  const rlo = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1, name: 'invoice\u202efdp.exe' }))
+  t.equal(rlo.details, 'name holds an invisible or direction-changing character (U+202E at character 8); it must be plain text.')
+  t.equal((await d.rpc(d.jobs, 'ListJobs', { page_size: 500 })).jobs.length, before, 'nothing was stored')
+})
+
 t.test('a statevector above the memory limit is refused with the bytes it needs', async (t) => {
   const src = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[24];\ncreg c[1];\nh q[0];\nmeasure q[0] -> c[0];\n'
   const r = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: src, shots: 1 }))
