@@ -214,6 +214,14 @@ const MIGRATIONS: Migration[] = [
 
 export function openDb(file: string): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  // The store holds circuits, justifications and token hashes: owner only,
+  // whatever the umask or the mode of a folder that already existed. SQLite
+  // gives the -wal and -shm files it makes the database file's mode; ones
+  // left by an earlier start are set here too.
+  fs.closeSync(fs.openSync(file, 'a', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(f)) fs.chmodSync(f, 0o600)
+  }
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   // FULL: a commit is on disk before SubmitJob answers, even across a power

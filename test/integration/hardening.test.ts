@@ -37,6 +37,17 @@ t.test('--socket never removes what is not a dead socket', async (t) => {
   t.equal(st.pid, live.proc.pid, 'the first daemon still answers on its socket')
 })
 
+t.test('the store is readable by its owner only, even in a folder open to others', async (t) => {
+  const dir = tempDir()
+  fs.chmodSync(dir, 0o755)
+  const d = await startDaemon({ dir })
+  t.teardown(() => d.stop())
+  await d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 10 })
+  for (const f of ['agent.db', 'agent.db-wal', 'agent.db-shm', 'admin.token']) {
+    t.equal((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8), '600', `${f} is 0600`)
+  }
+})
+
 t.test('configurations and flags that cannot work stop the start with a clear message', async (t) => {
   const dir = tempDir()
   const cert = path.join(dir, 'cert.pem')
