@@ -4,7 +4,7 @@
 // speaks the notify protocol (READY, STATUS, STOPPING, WATCHDOG).
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
-import { auditTransitions, setupIam, type IamSetup } from './iam/setup'
+import { auditTransitions, loadIamFiles, setupIam, type IamFiles, type IamSetup } from './iam/setup'
 import { RoleTableError } from './iam/roles'
 import { ConfigError, loadConfig, memAvailableBytes, type Config } from './config'
 import { JobManager } from './jobs/manager'
@@ -126,18 +126,28 @@ async function main(): Promise<void> {
     )
     process.exit(2)
   }
+  // A bad role table, JWKS file, audit key or test clock: say which and
+  // stop; the files outside the state dir before anything is written there.
+  const refuseIam = (err: unknown): never => {
+    const what = err instanceof RoleTableError ? err.message : `cannot set up access control: ${(err as Error).message}`
+    process.stderr.write(`z3bra-agentd: ${what}\n`)
+    process.exit(2)
+  }
+  let iamFiles: IamFiles
+  try {
+    iamFiles = loadIamFiles(config)
+  } catch (err) {
+    return refuseIam(err)
+  }
   lockStateDir(config)
   const log = createLogger(config.logLevel)
   const startedAt = Date.now()
   const db = openDb(config.dbFile)
   let sec: IamSetup
   try {
-    sec = setupIam(db, config)
+    sec = setupIam(db, config, iamFiles)
   } catch (err) {
-    // A bad role table, JWKS file, audit key or test clock: say which and stop.
-    const what = err instanceof RoleTableError ? err.message : `cannot set up access control: ${(err as Error).message}`
-    process.stderr.write(`z3bra-agentd: ${what}\n`)
-    process.exit(2)
+    return refuseIam(err)
   }
   const { auth, iam } = sec
   auth.ensureBootstrapToken(config.adminTokenFile)

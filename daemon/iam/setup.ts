@@ -15,7 +15,7 @@ import { Directory } from './directory'
 import { Iam } from './iam'
 import { JwtVerifier } from './jwt'
 import { Quotas } from './quota'
-import { DEFAULT_ROLES_FILE, loadRoleTable } from './roles'
+import { DEFAULT_ROLES_FILE, loadRoleTable, type RoleTable } from './roles'
 
 export interface IamSetup {
   auth: Authenticator
@@ -23,15 +23,32 @@ export interface IamSetup {
   auditKey: AuditKey
 }
 
-export function setupIam(db: Db, config: Config): IamSetup {
+/** What the IAM reads from outside the state dir: the role table, the clock, the JWT key set. */
+export interface IamFiles {
+  roles: RoleTable
+  now: () => number
+  jwt?: JwtVerifier
+}
+
+/**
+ * Reads the role table, the test clock and the JWT key set: before the
+ * state dir is touched, so that a bad one stops the start leaving nothing
+ * behind. Throws RoleTableError or another Error that says which.
+ */
+export function loadIamFiles(config: Config): IamFiles {
   const roles = loadRoleTable(config.rolesFile ?? DEFAULT_ROLES_FILE)
   const now = iamClock()
+  const jwt = config.jwt ? new JwtVerifier(config.jwt, Object.keys(roles), now) : undefined
+  return { roles, now, jwt }
+}
+
+export function setupIam(db: Db, config: Config, files: IamFiles): IamSetup {
+  const { roles, now, jwt } = files
   const auditKey = loadAuditKey(config.auditKeyFile)
   const audit = new AuditLog(db, auditKey, config.auditHeadFile, config.auditSignEvery, now)
   const directory = new Directory(db, now)
   const quotas = new Quotas(db, directory, config.tenantLimits, now, config.billingUrl)
   const iam = new Iam({ db, roles, directory, quotas, audit, now, defaultClassification: config.defaultClassification })
-  const jwt = config.jwt ? new JwtVerifier(config.jwt, Object.keys(roles), now) : undefined
   const auth = new Authenticator(db, now, { roles, jwt })
   return { auth, iam, auditKey }
 }

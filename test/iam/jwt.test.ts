@@ -151,5 +151,6 @@ t.test('a JWKS file that cannot be read stops the daemon at start', async (t) =>
   const d = await startDaemon({ dir, config: { jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile: file } }, waitReady: false })
   t.equal(await d.exited, 2)
   t.match(d.stderr(), `z3bra-agentd: cannot set up access control: jwt.jwksFile ${file} is not a readable JSON Web Key Set: ENOENT`)
+  t.same(fs.readdirSync(dir).filter((f) => f !== 'config.json'), [], 'nothing was written to the state dir')
   await d.stop()
 })

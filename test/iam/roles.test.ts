@@ -21,6 +21,7 @@ t.test('an invalid role table stops the daemon at start and names every problem'
   fs.writeFileSync(file, JSON.stringify(table))
   const d = await startDaemon({ dir, config: { rolesFile: file }, waitReady: false })
   t.equal(await d.exited, 2, 'exit status 2')
+  t.same(fs.readdirSync(dir).filter((f) => f !== 'config.json' && f !== path.basename(file)), [], 'nothing was written to the state dir')
   const lines = d.stderr().trimEnd().split('\n')
   t.equal(lines[0], `z3bra-agentd: invalid role table ${file}:`)
   t.match(lines.slice(1).sort(), [
