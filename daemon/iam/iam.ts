@@ -13,6 +13,7 @@ import { allows } from './policy'
 import { Quotas } from './quota'
 import { CLASSIFICATIONS, type Classification, type RoleTable } from './roles'
 import { plainText } from '../text'
+import { checkBackend } from '../jobs/admission'
 
 export const MAX_JUSTIFICATION_CHARS = 1000
 
@@ -94,7 +95,9 @@ export class Iam {
         throw new AgentError('Z3_JUSTIFICATION_REQUIRED', 'A phi job needs a justification (why this PHI is processed).')
       }
     }
-    const backend = wanted.backend || 'local'
+    // An unknown backend is unknown to every role, before any role's
+    // backend conditions are weighed.
+    const backend = checkBackend(wanted.backend || 'local')
     if (!allows(p, 'job', 'execute', { tenantId: tenant.id, classification, backend })) {
       throw new AgentError('Z3_CLASSIFICATION_DENIED', `Role ${p.role} may not run ${classification} jobs on backend "${backend}".`)
     }

@@ -11,6 +11,17 @@ import { plainText } from '../text'
 
 export const MAX_CLIENT_REQUEST_ID_CHARS = 128
 export const MAX_NAME_CHARS = 200
+
+/** The backends this host runs jobs on. */
+export const OFFERED_BACKENDS: readonly string[] = ['local']
+
+/** Returns `backend` when this host offers it; else Z3_BACKEND_UNKNOWN, whatever the caller's role. */
+export function checkBackend(backend: string): string {
+  if (!OFFERED_BACKENDS.includes(backend)) {
+    throw new AgentError('Z3_BACKEND_UNKNOWN', `Backend "${backend}" is not offered by this host; it offers "${OFFERED_BACKENDS.join('", "')}".`)
+  }
+  return backend
+}
 export const AMPLITUDE_BYTES = 16
 
 export interface SubmitFields {
@@ -84,10 +95,7 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
       `The circuit source is ${Buffer.byteLength(f.source, 'utf8')} bytes, above the limit of ${config.limits.maxSourceBytes} (maxSourceBytes).`,
     )
   }
-  const backend = f.backend || 'local'
-  if (backend !== 'local') {
-    throw new AgentError('Z3_BACKEND_UNKNOWN', `Backend "${backend}" is not offered by this host; it offers "local".`)
-  }
+  const backend = checkBackend(f.backend || 'local')
   if (!Number.isInteger(f.shots) || f.shots < 0 || f.shots > config.limits.maxShots) {
     throw new AgentError('Z3_HOST_LIMIT', `shots must be between 0 and ${config.limits.maxShots} (maxShots); got ${f.shots}.`)
   }

@@ -45,3 +45,20 @@ t.test('org_admin grants what it holds and nothing more', async (t) => {
   const sys = bearer((await issue('system', 'sysadm')).token)
   await denied(issue('system', 'admin', sys), 'Role org_admin may not issue a token for user "admin": role system_admin crosses tenants.')
 })
+
+t.test('an unknown backend is unknown to every role, whatever its backend conditions', async (t) => {
+  const d = await startDaemon()
+  const s = services(d)
+  t.teardown(async () => {
+    s.close()
+    await d.stop()
+  })
+  const admin = bearer(d.token)
+  await rpc(s.tenants, 'CreateTenant', { tenant_id: 'lab', plan: 'enterprise' }, admin)
+  await rpc(s.tenants, 'AddUser', { tenant_id: 'lab', user_id: 'dev', role: 'developer' }, admin)
+  const dev = bearer((await rpc(s.tenants, 'IssueToken', { tenant_id: 'lab', user_id: 'dev' }, admin)).token)
+  for (const md of [admin, dev]) {
+    const o = await outcome(rpc(s.jobs, 'SubmitJob', { source: 'OPENQASM 2.0;\nqreg q[1];\n', shots: 1, backend: 'ibm_brisbane' }, md))
+    t.same([o.code, o.z3, o.details], [grpc.status.INVALID_ARGUMENT, 'Z3_BACKEND_UNKNOWN', 'Backend "ibm_brisbane" is not offered by this host; it offers "local".'])
+  }
+})
