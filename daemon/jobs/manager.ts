@@ -142,7 +142,7 @@ export class JobManager extends EventEmitter {
 
   /** Why a queued job waits; undefined when it is not waiting or not known. */
   waitReason(id: string): string | undefined {
-    return this.scheduler.waiting.get(id)
+    return this.scheduler.waitReason(id)
   }
 
   runningIds(): string[] {

@@ -5,6 +5,7 @@
 import { allocate, capacity, type Allocation, type AllocatorPolicy } from './allocator'
 import { FairQueue, type QueuedJob } from './fair-queue'
 import type { Topology } from './topology'
+import { formatCpuList } from '../backends/proc'
 
 // Below this many qubits a statevector fits in cache and a second thread
 // costs more in synchronisation than it gains.
@@ -176,7 +177,18 @@ export class Scheduler {
   head(): { jobId: string; tenantId: string; reason: string } | null {
     const [h] = this.queue.heads((tenant) => this.runningCharge(tenant))
     if (!h) return null
-    if (this.drain) return { jobId: h.job.id, tenantId: h.job.tenantId, reason: `host draining: ${this.drain.reason}` }
-    return { jobId: h.job.id, tenantId: h.job.tenantId, reason: this.waiting.get(h.job.id) ?? 'starting' }
+    return { jobId: h.job.id, tenantId: h.job.tenantId, reason: this.waitReason(h.job.id) ?? 'starting' }
+  }
+
+  /**
+   * Why a queued job waits, as of now: the drain first (the reason recorded
+   * at the last decision may predate it), then that reason, with the CPUs
+   * cordoned meanwhile named, since they may be all that stands in the way.
+   */
+  waitReason(jobId: string): string | undefined {
+    if (this.drain) return `host draining: ${this.drain.reason}`
+    const reason = this.waiting.get(jobId)
+    if (reason === undefined || this.cordoned.size === 0) return reason
+    return `${reason} (CPUs ${formatCpuList([...this.cordoned.keys()])} cordoned)`
   }
 }
