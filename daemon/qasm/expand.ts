@@ -223,10 +223,13 @@ class Expander implements Sink {
     if (c.params.length !== g.params) {
       throw semanticError(c.pos, `gate ${c.name} takes ${g.params} parameter${g.params === 1 ? '' : 's'}, got ${c.params.length}`)
     }
-    let want = g.qubits
-    for (const m of c.mods) if (m.k === 'ctrl' || m.k === 'negctrl') want += this.modArg(m, 1)
+    let controls = 0
+    for (const m of c.mods) if (m.k === 'ctrl' || m.k === 'negctrl') controls += this.modArg(m, 1)
+    const want = g.qubits + controls
     if (c.args.length !== want) {
-      throw semanticError(c.pos, `gate ${c.name} takes ${want} qubit${want === 1 ? '' : 's'}, got ${c.args.length}`)
+      // With control modifiers, the call is not the gate alone: say both.
+      const what = controls ? `${c.name} with ${controls} control${controls === 1 ? '' : 's'} takes ${controls} + ${g.qubits} qubits` : `gate ${c.name} takes ${want} qubit${want === 1 ? '' : 's'}`
+      throw semanticError(c.pos, `${what}, got ${c.args.length}`)
     }
   }
 

@@ -20,7 +20,7 @@ const UNSUPPORTED_V3: Record<string, string> = {
   break: 'break', continue: 'continue', switch: 'switch', end: 'end', int: 'non-constant int variables',
   uint: 'non-constant uint variables', float: 'non-constant float variables',
   angle: 'angle variables', bool: 'bool variables', complex: 'complex variables',
-  readonly: 'readonly declarations', mutable: 'mutable declarations', nop: 'nop',
+  readonly: 'readonly declarations', mutable: 'mutable declarations', nop: 'nop', pragma: 'pragmas',
 }
 const MODIFIERS = new Set(['inv', 'ctrl', 'negctrl', 'pow'])
 
@@ -73,8 +73,10 @@ class Parser {
     const c = this.cur
     const t = c.peek()
     if (t.kind !== 'id') {
-      if (this.v3 && t.kind === 'punct' && (t.text === '#' || t.text === '@')) {
-        throw unsupported(t, t.text === '#' ? 'pragmas' : 'annotations')
+      if (this.v3 && t.kind === 'punct' && t.text === '@') throw unsupported(t, 'annotations')
+      // `#pragma` is the older spelling of a pragma; a `#` alone is a stray character.
+      if (this.v3 && t.kind === 'punct' && t.text === '#' && c.peek(1).kind === 'id' && c.peek(1).text === 'pragma') {
+        throw unsupported(t, 'pragmas')
       }
       throw syntaxError(t, `expected a statement, found ${describe(t)}`)
     }

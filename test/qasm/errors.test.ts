@@ -25,6 +25,7 @@ const cases: [string, string, QasmError['code'], number, number, RegExp][] = [
   ['duplicate qubit by broadcast', V2 + 'qreg q[2];\ncx q, q[0];', 'QASM_SEMANTIC', 4, 7, /qubit q\[0\] is used twice/],
   ['wrong parameter count', V2 + 'qreg q[1];\nrx(1, 2) q[0];', 'QASM_SEMANTIC', 4, 1, /gate rx takes 1 parameter, got 2/],
   ['wrong qubit count', V2 + 'qreg q[2];\ncx q[0];', 'QASM_SEMANTIC', 4, 1, /gate cx takes 2 qubits, got 1/],
+  ['wrong qubit count with controls', V3 + 'qubit[3] q;\nctrl(2) @ rzz(0.3) q[0], q[1];', 'QASM_SEMANTIC', 4, 11, /: rzz with 2 controls takes 2 \+ 2 qubits, got 2$/],
   ['redeclared register', V2 + 'qreg q[2];\ncreg q[2];', 'QASM_SEMANTIC', 4, 6, /"q" is already declared \(line 3\)/],
   ['redefined classic gate', V2 + 'gate h a { U(0,0,0) a; }', 'QASM_SEMANTIC', 3, 6, /gate "h" is already defined as a standard gate/],
   ['broadcast size mismatch', V2 + 'qreg a[2];\nqreg b[3];\ncx a, b;', 'QASM_SEMANTIC', 5, 7, /equal sizes: a has 2, b has 3/],
@@ -102,6 +103,9 @@ t.test('a 50k-gate file parses quickly', async (t) => {
 t.test('OpenQASM 3 refusals name the feature', async (t) => {
   const feats: [string, RegExp, number, number][] = [
     ['for uint i in [0:3] { }', /for loops/, 4, 1],
+    ['pragma z3bra.shots 10', /not supported: pragmas$/, 4, 1],
+    ['#pragma z3bra.shots 10', /not supported: pragmas$/, 4, 1],
+    ['@z3bra.tag x q[0];', /not supported: annotations$/, 4, 1],
     ['while (true) { }', /while loops/, 4, 1],
     ['def f() { }', /subroutines/, 4, 1],
     ['input float theta;', /input declarations/, 4, 1],
