@@ -109,7 +109,11 @@ export function admit(f: SubmitFields, config: Config, memoryLimitBytes: number)
     throw new AgentError('Z3_INVALID_ARGUMENT', `priority must be an integer from -100 to 100; got ${priority}.`)
   }
   const detected = detectFormat(f.source)
-  const wanted = f.format && f.format !== 'CIRCUIT_FORMAT_UNSPECIFIED' ? (f.format === 'OPENQASM3' ? 'openqasm3' : 'openqasm2') : undefined
+  const format = f.format ?? ''
+  if (!['', 'CIRCUIT_FORMAT_UNSPECIFIED', 'OPENQASM2', 'OPENQASM3'].includes(String(format))) {
+    throw new AgentError('Z3_INVALID_ARGUMENT', `format must be OPENQASM2, OPENQASM3 or unspecified; got "${format}".`)
+  }
+  const wanted = format === 'OPENQASM3' ? 'openqasm3' : format === 'OPENQASM2' ? 'openqasm2' : undefined
   if (wanted && detected && wanted !== detected) {
     throw new AgentError('Z3_INVALID_ARGUMENT', `format says ${wanted} but the source declares ${detected}.`)
   }

@@ -63,6 +63,8 @@ t.test('a refusal quotes what the caller sent with control and invisible charact
   const bad = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1, precision: 'a\u001b[31mb\u202e' }))
   t.equal(bad.code, grpc.status.INVALID_ARGUMENT)
   t.equal(bad.details, 'precision must be "single" or "double"; got "a\\u001B[31mb\\u202E".')
+  const fmt = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1, format: 7 }))
+  t.same([fmt.code, fmt.details], [grpc.status.INVALID_ARGUMENT, 'format must be OPENQASM2, OPENQASM3 or unspecified; got "7".'])
   const rlo = await codeOf(d.rpc(d.jobs, 'SubmitJob', { source: BELL, shots: 1, name: 'invoice\u202efdp.exe' }))
   t.equal(rlo.details, 'name holds an invisible or direction-changing character (U+202E at character 8); it must be plain text.')
   t.equal((await d.rpc(d.jobs, 'ListJobs', { page_size: 500 })).jobs.length, before, 'nothing was stored')
