@@ -337,7 +337,8 @@ export function registerIamCommands(program: Command, withClients: WithClients):
       withClients(cmd, async (c) => {
         const ts = ((await call<Msg>(c.tenants, 'ListTokens', { tenant_id: o.tenant, user_id: o.user }, c.md)).tokens as Msg[]).map(tokenJson)
         if (o.json) return printJson(ts)
-        const state = (t: Msg) => (t.revoked_at ? `revoked ${t.revoked_at}` : t.expires_at ? `expires ${t.expires_at}` : 'no expiry')
+        const state = (t: Msg) =>
+          t.revoked_at ? `revoked ${t.revoked_at}` : !t.expires_at ? 'no expiry' : Date.parse(t.expires_at) <= Date.now() ? `expired ${t.expires_at}` : `expires ${t.expires_at}`
         print(table(['TOKEN', 'USER', 'ROLE', 'STATE', 'NAME'], ts.map((t) => [t.token_id, t.user_id, t.role, state(t), t.name])))
       }),
     )
