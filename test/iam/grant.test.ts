@@ -5,17 +5,10 @@
 // included.
 import * as grpc from '@grpc/grpc-js'
 import t from 'tap'
-import { startDaemon } from '../helpers/daemon'
-import { bearer, outcome, rpc, services } from './helpers'
+import { bearer, daemonFor, outcome, rpc, userWithToken } from './helpers'
 
 t.test('org_admin grants what it holds and nothing more', async (t) => {
-  const d = await startDaemon()
-  const s = services(d)
-  t.teardown(async () => {
-    s.close()
-    await d.stop()
-  })
-  const admin = bearer(d.token)
+  const { s, admin } = await daemonFor(t)
   await rpc(s.tenants, 'CreateTenant', { tenant_id: 'clinic', plan: 'enterprise', hipaa_enabled: true, baa_signed: true }, admin)
   const add = (tenant: string, user: string, role: string, md = admin) => rpc(s.tenants, 'AddUser', { tenant_id: tenant, user_id: user, role }, md)
   const issue = (tenant: string, user: string, md = admin) => rpc(s.tenants, 'IssueToken', { tenant_id: tenant, user_id: user, ttl_seconds: 600 }, md)
@@ -47,16 +40,9 @@ t.test('org_admin grants what it holds and nothing more', async (t) => {
 })
 
 t.test('an unknown backend is unknown to every role, whatever its backend conditions', async (t) => {
-  const d = await startDaemon()
-  const s = services(d)
-  t.teardown(async () => {
-    s.close()
-    await d.stop()
-  })
-  const admin = bearer(d.token)
+  const { s, admin } = await daemonFor(t)
   await rpc(s.tenants, 'CreateTenant', { tenant_id: 'lab', plan: 'enterprise' }, admin)
-  await rpc(s.tenants, 'AddUser', { tenant_id: 'lab', user_id: 'dev', role: 'developer' }, admin)
-  const dev = bearer((await rpc(s.tenants, 'IssueToken', { tenant_id: 'lab', user_id: 'dev' }, admin)).token)
+  const dev = await userWithToken(s, admin, 'lab', 'dev', 'developer')
   for (const md of [admin, dev]) {
     const o = await outcome(rpc(s.jobs, 'SubmitJob', { source: 'OPENQASM 2.0;\nqreg q[1];\n', shots: 1, backend: 'ibm_brisbane' }, md))
     t.same([o.code, o.z3, o.details], [grpc.status.INVALID_ARGUMENT, 'Z3_BACKEND_UNKNOWN', 'Backend "ibm_brisbane" is not offered by this host; it offers "local".'])

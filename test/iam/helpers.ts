@@ -3,7 +3,7 @@
 // daemon, per-token metadata, and a status-code probe.
 import * as grpc from '@grpc/grpc-js'
 import { agentPackage, loadDefinition } from '../../daemon/grpc/proto'
-import type { Daemon } from '../helpers/daemon'
+import { startDaemon, type Daemon, type StartOptions } from '../helpers/daemon'
 
 export const BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
 
@@ -26,6 +26,23 @@ export function services(d: Daemon): Services {
     audit: new pkg.AuditService(at, creds) as unknown as Record<string, any>,
   }
   return { ...s, close: () => Object.values(s).forEach((c) => (c as unknown as grpc.Client).close()) }
+}
+
+/** A daemon for one test, its service clients and the admin's metadata, stopped at the test's end. */
+export async function daemonFor(t: { teardown(fn: () => unknown): void }, o: StartOptions = {}): Promise<{ d: Daemon; s: Services; admin: grpc.Metadata }> {
+  const d = await startDaemon(o)
+  const s = services(d)
+  t.teardown(async () => {
+    s.close()
+    await d.stop()
+  })
+  return { d, s, admin: bearer(d.token) }
+}
+
+/** Adds a user with `role` to `tenant` and returns the metadata of a fresh token for it. */
+export async function userWithToken(s: Services, admin: grpc.Metadata, tenant: string, user: string, role: string): Promise<grpc.Metadata> {
+  await rpc(s.tenants, 'AddUser', { tenant_id: tenant, user_id: user, role }, admin)
+  return bearer((await rpc(s.tenants, 'IssueToken', { tenant_id: tenant, user_id: user }, admin)).token)
 }
 
 export function bearer(token: string): grpc.Metadata {

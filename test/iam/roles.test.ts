@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { ROOT, startDaemon, tempDir } from '../helpers/daemon'
-import { BELL, bearer, outcome, rpc, services } from './helpers'
+import { BELL, daemonFor, outcome, rpc, userWithToken } from './helpers'
 
 const DEFAULT = JSON.parse(fs.readFileSync(path.join(ROOT, 'daemon', 'iam', 'roles.default.json'), 'utf8'))
 
@@ -54,16 +54,9 @@ t.test('a replacement table takes effect: deny by default for what it leaves out
   // Developers lose the right to run jobs on this host.
   table.roles.developer.permissions = table.roles.developer.permissions.filter((p: any) => p.action !== 'execute')
   fs.writeFileSync(file, JSON.stringify(table))
-  const d = await startDaemon({ dir, config: { rolesFile: file } })
-  const s = services(d)
-  t.teardown(async () => {
-    s.close()
-    await d.stop()
-  })
-  const admin = bearer(d.token)
+  const { s, admin } = await daemonFor(t, { dir, config: { rolesFile: file } })
   await rpc(s.tenants, 'CreateTenant', { tenant_id: 'acme', plan: 'professional' }, admin)
-  await rpc(s.tenants, 'AddUser', { tenant_id: 'acme', user_id: 'dev', role: 'developer' }, admin)
-  const dev = bearer((await rpc(s.tenants, 'IssueToken', { tenant_id: 'acme', user_id: 'dev' }, admin)).token)
+  const dev = await userWithToken(s, admin, 'acme', 'dev', 'developer')
   const o = await outcome(rpc(s.jobs, 'SubmitJob', { source: BELL, shots: 1 }, dev))
   t.equal(o.code, grpc.status.PERMISSION_DENIED)
   t.equal(o.details, 'Role developer may not execute job (JobService.SubmitJob).')
