@@ -149,5 +149,16 @@ export function verifyChain(db: Db, pub: KeyObject, external?: ExternalHead): Ve
     const bad = checkHead(external, 'the head file')
     if (bad) return bad
   }
+  // Events cut from the chain's end together with their heads and the head
+  // file leave a chain that checks; the jobs they recorded still stand in
+  // the store. Every job admitted since the chain began has its job.submit
+  // event (filed in the insert's own transaction).
+  const began = (db.prepare('SELECT MIN(time) AS t FROM audit_events').get() as { t: number | null }).t ?? 0
+  const orphan = db
+    .prepare("SELECT id FROM jobs WHERE created_at >= ? AND id NOT IN (SELECT resource_id FROM audit_events WHERE action = 'job.submit') ORDER BY seq LIMIT 1")
+    .get(began) as { id: string } | undefined
+  if (orphan) {
+    return report(last + 1, `job ${orphan.id} has no job.submit event: events were removed from the end of the chain`, count, headCount, signedThrough)
+  }
   return report(0, '', count, headCount, signedThrough)
 }

@@ -129,6 +129,18 @@ t.test('a truncated log is named, even with its signed heads deleted too', async
   t.match(on.v, { ok: false, first_broken_seq: cut, problem: `event ${cut} is missing: event ${last + 1} follows event ${cut - 1}` })
 })
 
+t.test('a tail cut with its heads and the head file is caught by the jobs it recorded', async (t) => {
+  const dir = copy()
+  // Everything from the job's submit on: events, heads, and the head file.
+  const submit = Number(sql(dir, "SELECT seq FROM audit_events WHERE action = 'job.submit'").trim())
+  const job = sql(dir, 'SELECT id FROM jobs').trim()
+  asAttacker(dir, `DELETE FROM audit_events WHERE seq >= ${submit}; DELETE FROM audit_heads WHERE event_seq >= ${submit};`)
+  fs.rmSync(path.join(dir, 'audit.head'))
+  const off = await offline(dir)
+  t.equal(off.code, 1)
+  t.match(off.v, { ok: false, first_broken_seq: submit, problem: `job ${job} has no job.submit event: events were removed from the end of the chain` })
+})
+
 t.test('a rewritten chain with recomputed hashes is caught by the signed heads', async (t) => {
   const dir = copy()
   const rows = JSON.parse(execFileSync('sqlite3', ['-json', path.join(dir, 'agent.db'), 'SELECT * FROM audit_events ORDER BY seq'], { encoding: 'utf8' })) as AuditEventRow[]
