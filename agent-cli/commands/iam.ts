@@ -11,6 +11,12 @@ type Msg = Record<string, any>
 
 const PLANS = ['free', 'professional', 'enterprise', 'research', 'custom']
 const GIB = 1024 ** 3
+/** A trial's end: still ahead, or past (the daemon then refuses the tenant's new jobs). */
+function trialText(t: Msg): string {
+  if (!t.trial_ends_at || t.subscription !== 'trial') return t.trial_ends_at ? `, trial ends ${t.trial_ends_at}` : ''
+  return Date.parse(t.trial_ends_at) <= Date.now() ? `, trial ended ${t.trial_ends_at}: no new jobs until the plan changes` : `, trial ends ${t.trial_ends_at}`
+}
+
 /** The daemon's own bound on a token's lifetime (daemon/iam/directory.ts). */
 const MAX_TTL_SECONDS = 366 * 86_400
 
@@ -101,7 +107,7 @@ function tenantText(m: Msg): string {
   const rows: [string, string | null][] = [
     ['Name', t.name],
     ['Plan', t.plan],
-    ['Status', `${t.subscription}${t.status_reason ? ` (${t.status_reason})` : ''}${t.trial_ends_at ? `, trial ends ${t.trial_ends_at}` : ''}`],
+    ['Status', `${t.subscription}${t.status_reason ? ` (${t.status_reason})` : ''}${trialText(t)}`],
     ['HIPAA', `${t.hipaa_enabled ? 'enabled' : 'not enabled'}, BAA ${t.baa_signed_at ? `signed ${t.baa_signed_at}` : 'not signed'}`],
     ['Limits', limitsText(t.limits)],
     ['Overrides', ov.length ? ov.join(', ') : null],

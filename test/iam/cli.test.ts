@@ -114,3 +114,15 @@ t.test('control characters in names and reasons are refused before anything is s
   t.match(drain.stderr, /reason holds a control character \(U\+009B at character 12\)/)
   t.match(await json(['status']), { state: 'serving' }, 'the host was not drained')
 })
+
+t.test('tenant show says when a trial has ended', async (t) => {
+  // A daemon standing 30 days back: the trial it starts now ended 16 days ago.
+  const past = await startDaemon({ env: { Z3BRA_TEST_NOW_MS: String(Date.now() - 30 * 86_400_000) } })
+  t.teardown(() => past.stop())
+  await cli(past, ['tenant', 'create', 'trialco', '--plan', 'free'])
+  const shown = await cli(past, ['tenant', 'show', 'trialco'])
+  t.match(shown.stdout, /\n +Status: trial, trial ended \S+: no new jobs until the plan changes\n/)
+  const fresh = await cli(d, ['tenant', 'create', 'trialco2', '--plan', 'free'])
+  t.equal(fresh.code, 0, fresh.stderr)
+  t.match((await cli(d, ['tenant', 'show', 'trialco2'])).stdout, /\n +Status: trial, trial ends \S+\n/)
+})
