@@ -110,21 +110,21 @@ async function main(): Promise<void> {
   // set) are as good as reserved: the kernel would refuse to pin a runner
   // there.
   const topology = readTopology(config.sysfsRoot)
-  const online = new Set(topology.cpus.map((c) => c.id))
-  const unknownCpus = [...(config.cpus ?? []), ...config.reservedCpus].filter((c) => !online.has(c))
-  if (unknownCpus.length) {
-    process.stderr.write(`z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: CPUs ${formatCpuList(unknownCpus)} are not online on this host (online: ${formatCpuList([...online])})\n`)
+  const refuseCpus = (problem: string): never => {
+    process.stderr.write(`z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: ${problem}\n`)
     process.exit(2)
   }
+  const online = topology.cpus.map((c) => c.id)
+  const unknownCpus = [...(config.cpus ?? []), ...config.reservedCpus].filter((c) => !online.includes(c))
+  if (unknownCpus.length) refuseCpus(`CPUs ${formatCpuList(unknownCpus)} are not online on this host (online: ${formatCpuList(online)})`)
   const allowed = new Set(config.cpus ?? getAffinity(process.pid))
-  const reserved = new Set([...config.reservedCpus, ...topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))])
+  const outside = online.filter((c) => !allowed.has(c))
+  const reserved = new Set([...config.reservedCpus, ...outside])
   if (schedulable(topology, { reserved, wholeCores: config.wholeCores }).length === 0) {
-    const outside = topology.cpus.map((c) => c.id).filter((c) => !allowed.has(c))
-    process.stderr.write(
-      `z3bra-agentd: invalid configuration:\n  - cpus/reservedCpus: no CPU is left to run jobs on (online: ${formatCpuList([...online])}; ` +
-        `reservedCpus: ${formatCpuList(config.reservedCpus) || 'none'}; outside ${config.cpus ? 'cpus' : "the daemon's affinity"}: ${formatCpuList(outside) || 'none'})\n`,
+    refuseCpus(
+      `no CPU is left to run jobs on (online: ${formatCpuList(online)}; reservedCpus: ${formatCpuList(config.reservedCpus) || 'none'}; ` +
+        `outside ${config.cpus ? 'cpus' : "the daemon's affinity"}: ${formatCpuList(outside) || 'none'})`,
     )
-    process.exit(2)
   }
   // A bad role table, JWKS file, audit key or test clock: say which and
   // stop; the files outside the state dir before anything is written there.

@@ -11,12 +11,14 @@ import { AgentError } from './errors'
 export const MAX_REASON_CHARS = 500
 
 // U+0000-U+001F, U+007F-U+009F.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const CONTROL_CHARS = '\\u0000-\\u001f\\u007f-\\u009f'
 // Zero-width, line and paragraph separators, direction marks, embeddings,
 // overrides and isolates, invisible operators, the byte-order mark: text
 // that reads other than it prints.
-const INVISIBLE = /[\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/g
+const INVISIBLE_CHARS = '\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff'
+const CONTROL = new RegExp(`[${CONTROL_CHARS}]`)
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARS}]`)
+const UNSAFE = new RegExp(`[${CONTROL_CHARS}${INVISIBLE_CHARS}]`, 'g')
 
 const hex = (c: string) => c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')
 
@@ -37,4 +39,9 @@ export function plainText(value: string, field: string, maxChars: number): strin
     throw new AgentError('Z3_INVALID_ARGUMENT', `${field} holds an invisible or direction-changing character (U+${hex(v[0])} at character ${v.index + 1}); it must be plain text.`)
   }
   return value
+}
+
+/** An optional reason (cancel, undrain, uncordon): trimmed, plain, at most MAX_REASON_CHARS. */
+export function reasonText(raw: string | undefined): string {
+  return plainText((raw ?? '').trim(), 'reason', MAX_REASON_CHARS)
 }

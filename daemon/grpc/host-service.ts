@@ -11,7 +11,7 @@ import type { Principal } from '../auth'
 import { AGENT_VERSION, GIT_COMMIT } from '../version'
 import { timestamp } from './convert'
 import { unary, type HandlerContext } from './handlers'
-import { MAX_REASON_CHARS, plainText } from '../text'
+import { reasonText } from '../text'
 
 export interface HostInfo {
   startedAt: number
@@ -19,9 +19,9 @@ export interface HostInfo {
 }
 
 function reasonOf(r: { reason?: string }, what: string): string {
-  const reason = (r.reason ?? '').trim()
+  const reason = reasonText(r.reason)
   if (!reason) throw new AgentError('Z3_INVALID_ARGUMENT', `${what} needs a reason, for the record.`)
-  return plainText(reason, 'reason', MAX_REASON_CHARS)
+  return reason
 }
 
 function cpusOf(r: { cpus?: string }): number[] {
@@ -115,7 +115,7 @@ export function hostService(
       })
     },
     Undrain: unary<any, unknown>(ctx, 'Undrain', (p, r) => {
-      jobs.undrain(actorOf(p), plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))
+      jobs.undrain(actorOf(p), reasonText(r.reason))
       return status()
     }),
     Cordon: unary<any, unknown>(ctx, 'Cordon', (p, r) => {
@@ -124,7 +124,7 @@ export function hostService(
       return status()
     }),
     Uncordon: unary<any, unknown>(ctx, 'Uncordon', (p, r) => {
-      jobs.uncordon(actorOf(p), cpusOf(r), plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))
+      jobs.uncordon(actorOf(p), cpusOf(r), reasonText(r.reason))
       return status()
     }),
   }

@@ -7,7 +7,7 @@ import type { JobManager } from '../jobs/manager'
 import { JOB_STATES, TERMINAL_STATES, type JobRow, type JobState } from '../store/jobs'
 import { jobMessage, timestamp } from './convert'
 import { serverStream, unary, type HandlerContext } from './handlers'
-import { MAX_REASON_CHARS, plainText } from '../text'
+import { reasonText } from '../text'
 
 type Req = Record<string, any>
 
@@ -28,7 +28,7 @@ export function jobService(ctx: HandlerContext, jobs: JobManager): grpc.UntypedS
     }),
 
     CancelJob: unary<Req, unknown>(ctx, 'CancelJob', (p, r) =>
-      msg(jobs.cancel(p, r.job_id, plainText((r.reason ?? '').trim(), 'reason', MAX_REASON_CHARS))),
+      msg(jobs.cancel(p, r.job_id, reasonText(r.reason))),
     ),
 
 

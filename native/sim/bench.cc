@@ -17,6 +17,7 @@
 #include "build-info.h"
 #include "circuit.h"
 #include "dense.h"
+#include "env.h"
 #include "host.h"
 #include "json.h"
 #include "kernels.h"
@@ -67,9 +68,8 @@ Op DenseGate(int target, int target2) {
 
 // A flag's value: a whole number from 0 to 1,000,000.
 int ArgInt(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  const long x = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || x < 0 || x > 1000000) {
+  int64_t x = 0;
+  if (!ParseWhole(v.c_str(), 0, 1000000, &x)) {
     throw InputError("bench: " + flag + " " + v + ": expected a whole number from 0 to 1000000");
   }
   return static_cast<int>(x);

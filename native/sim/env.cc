@@ -11,13 +11,20 @@
 
 namespace z3bra {
 
+bool ParseWhole(const char* text, int64_t lo, int64_t hi, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long long x = std::strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || x < lo || x > hi) return false;
+  *out = x;
+  return true;
+}
+
 int64_t EnvInt(const char* name, int64_t fallback, int64_t lo, int64_t hi) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  errno = 0;
-  const long long x = std::strtoll(v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi) {
+  int64_t x = 0;
+  if (!ParseWhole(v, lo, hi, &x)) {
     throw EnvError(std::string(name) + "=" + v + ": expected a whole number from " + std::to_string(lo) + " to " +
                    std::to_string(hi));
   }

@@ -18,6 +18,10 @@ struct EnvError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Reads `text` as a whole decimal integer from lo to hi into *out; false
+// for anything else (empty, trailing characters, out of range).
+bool ParseWhole(const char* text, int64_t lo, int64_t hi, int64_t* out);
+
 // A decimal integer from lo to hi; `fallback` when unset or empty.
 int64_t EnvInt(const char* name, int64_t fallback, int64_t lo, int64_t hi);
 
